@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { KermaError } from './errors.js';
+
+const channelRuleSchema = z.object({
+  channel: z.string().min(1),
+  source: z.string().optional(),
+  medium: z.string().optional(),
+  campaign: z.string().optional(),
+});
+
+const fileSchema = z
+  .object({
+    port: z.number().int().min(0).max(65535).optional(),
+    host: z.string().optional(),
+    db: z.string().optional(),
+    databaseUrl: z.string().optional(),
+    /** Keep full client IPs instead of truncating them (last IPv4 octet / last 80 IPv6 bits zeroed). */
+    keepFullIp: z.boolean().optional(),
+    /** Rules tried before GA4's default channel grouping; regexes are case-insensitive. */
+    channels: z.array(channelRuleSchema).optional(),
+    sessionTimeoutMinutes: z.number().positive().optional(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+    /** Milliseconds a commit waits to gather more events (group commit). */
+    commitDelayMs: z.number().min(0).max(1000).optional(),
+  })
+  .strict();
+
+export type ChannelRule = z.infer<typeof channelRuleSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  storage: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+  keepFullIp: boolean;
+  channelRules: ChannelRule[];
+  sessionTimeoutMs: number;
+  logLevel: string;
+  commitDelayMs: number;
+  maxEventBytes: number;
+  maxBatchBytes: number;
+}
+
+export interface ConfigOverrides {
+  port?: number | undefined;
+  host?: string | undefined;
+  db?: string | undefined;
+  databaseUrl?: string | undefined;
+  configFile?: string | undefined;
+  logLevel?: string | undefined;
+}
+
+/**
+ * The one reader of `process.env`. Precedence: CLI flag > environment > config file > default.
+ * @example const config = loadConfig(process.env, { port: 8080 })
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = {}): Config {
+  const fileName = overrides.configFile ?? env['KERMA_CONFIG'];
+  const file = fileName ? readConfigFile(fileName) : {};
+  const databaseUrl =
+    overrides.databaseUrl ?? (overrides.db ? undefined : env['KERMA_DATABASE_URL']) ?? file.databaseUrl;
+  const dbFile = overrides.db ?? env['KERMA_DB'] ?? file.db ?? './kerma.db';
+  const port = overrides.port ?? numberFromEnv(env, 'KERMA_PORT') ?? file.port ?? 8080;
+  return {
+    port,
+    host: overrides.host ?? env['KERMA_HOST'] ?? file.host ?? '127.0.0.1',
+    storage: databaseUrl ? { kind: 'postgres', url: databaseUrl } : { kind: 'sqlite', file: dbFile },
+    keepFullIp: env['KERMA_KEEP_FULL_IP'] === 'true' || (file.keepFullIp ?? false),
+    channelRules: file.channels ?? [],
+    sessionTimeoutMs: (file.sessionTimeoutMinutes ?? 30) * 60_000,
+    logLevel: overrides.logLevel ?? env['KERMA_LOG_LEVEL'] ?? file.logLevel ?? 'info',
+    commitDelayMs: numberFromEnv(env, 'KERMA_COMMIT_DELAY_MS') ?? file.commitDelayMs ?? 2,
+    maxEventBytes: 32 * 1024,
+    maxBatchBytes: 500 * 1024,
+  };
+}
+
+function numberFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new KermaError('invalid_config', `${name}=${raw} is not a number`);
+  return value;
+}
+
+function readConfigFile(fileName: string): z.infer<typeof fileSchema> {
+  let text: string;
+  try {
+    text = readFileSync(fileName, 'utf8');
+  } catch (error) {
+    throw new KermaError('invalid_config', `cannot read config file ${fileName}: ${(error as Error).message}`);
+  }
+  const parsed = fileSchema.safeParse(parseYaml(text) ?? {});
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new KermaError('invalid_config', `config file ${fileName} is invalid: ${issues.join('; ')}`);
+  }
+  return parsed.data;
+}

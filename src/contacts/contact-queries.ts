@@ -1,0 +1,169 @@
+import type { Kysely } from 'kysely';
+import { KermaError } from '../errors.js';
+import type { Database } from '../storage/database-schema.js';
+import { parseJson } from '../storage/ingest-rows.js';
+import { type ContactView, contactView } from './contact-view.js';
+
+export type ContactSort = 'created' | 'score' | 'lastSeen';
+
+export interface ListContactsQuery {
+  email?: string | undefined;
+  stage?: string | undefined;
+  sort: ContactSort;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+const SORT_COLUMN = { created: 'created_at', score: 'score', lastSeen: 'last_seen_at' } as const;
+
+function encodeCursor(value: number, id: string): string {
+  return Buffer.from(JSON.stringify([value, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [number, string] {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(parsed) && typeof parsed[0] === 'number' && typeof parsed[1] === 'string')
+      return [parsed[0], parsed[1]];
+  } catch {
+    // fall through to the error below
+  }
+  throw new KermaError(
+    'invalid_input',
+    'cursor is not one this API returned; pass the "next" value of the previous page',
+  );
+}
+
+/**
+ * A page of contacts, newest / highest first, with a keyset cursor (stable while contacts are added).
+ * @example await listContacts(db, workspaceId, { sort: 'score', limit: 50 })
+ */
+export async function listContacts(
+  db: Kysely<Database>,
+  workspaceId: string,
+  query: ListContactsQuery,
+): Promise<{ contacts: ContactView[]; next: string | null }> {
+  const column = SORT_COLUMN[query.sort];
+  let q = db.selectFrom('contacts').selectAll().where('workspace_id', '=', workspaceId);
+  if (query.email) q = q.where('email', '=', query.email.trim().toLowerCase());
+  if (query.stage) q = q.where('stage', '=', query.stage);
+  if (query.cursor) {
+    const [value, id] = decodeCursor(query.cursor);
+    q = q.where((eb) => eb.or([eb(column, '<', value), eb.and([eb(column, '=', value), eb('id', '<', id)])]));
+  }
+  const rows = await q
+    .orderBy(column, 'desc')
+    .orderBy('id', 'desc')
+    .limit(query.limit + 1)
+    .execute();
+  const page = rows.slice(0, query.limit);
+  const last = page[page.length - 1];
+  const next = rows.length > query.limit && last ? encodeCursor(Number(last[column]), last.id) : null;
+  return { contacts: page.map(contactView), next };
+}
+
+export interface ContactDetail extends ContactView {
+  identities: Array<{ kind: string; value: string; since: string }>;
+  sessions: Array<{
+    id: string;
+    startedAt: string;
+    pageViews: number;
+    channel: string;
+    source: string | null;
+    medium: string | null;
+    campaign: string | null;
+    landingPage: string | null;
+  }>;
+  events: Array<{
+    messageId: string;
+    type: string;
+    name: string | null;
+    timestamp: string;
+    url: string | null;
+    path: string | null;
+    properties: Record<string, unknown>;
+    anonymousId: string | null;
+  }>;
+  eventsNext: string | null;
+  stages: Array<{ from: string | null; to: string; at: string }>;
+}
+
+/** One contact with identities, sessions (touches) and a page of its events, newest first. */
+export async function getContactDetail(
+  db: Kysely<Database>,
+  workspaceId: string,
+  id: string,
+  events: { limit: number; cursor?: string | undefined },
+): Promise<ContactDetail | null> {
+  const row = await db
+    .selectFrom('contacts')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!row) return null;
+  const identities = await db
+    .selectFrom('identities')
+    .select(['kind', 'value', 'created_at'])
+    .where('workspace_id', '=', workspaceId)
+    .where('contact_id', '=', id)
+    .orderBy('created_at')
+    .execute();
+  const sessions = await db
+    .selectFrom('sessions')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('contact_id', '=', id)
+    .orderBy('started_at', 'desc')
+    .limit(100)
+    .execute();
+  let eq = db
+    .selectFrom('events')
+    .select(['message_id', 'type', 'name', 'timestamp', 'url', 'path', 'properties', 'anonymous_id'])
+    .where('workspace_id', '=', workspaceId)
+    .where('contact_id', '=', id);
+  if (events.cursor) {
+    const [ts, messageId] = decodeCursor(events.cursor);
+    eq = eq.where((eb) =>
+      eb.or([eb('timestamp', '<', ts), eb.and([eb('timestamp', '=', ts), eb('message_id', '<', messageId)])]),
+    );
+  }
+  const eventRows = await eq
+    .orderBy('timestamp', 'desc')
+    .orderBy('message_id', 'desc')
+    .limit(events.limit + 1)
+    .execute();
+  const page = eventRows.slice(0, events.limit);
+  const last = page[page.length - 1];
+  return {
+    ...contactView(row),
+    identities: identities.map((i) => ({
+      kind: i.kind,
+      value: i.value,
+      since: new Date(Number(i.created_at)).toISOString(),
+    })),
+    sessions: sessions.map((s) => ({
+      id: s.id,
+      startedAt: new Date(Number(s.started_at)).toISOString(),
+      pageViews: s.page_views,
+      channel: s.channel,
+      source: s.source,
+      medium: s.medium,
+      campaign: s.campaign,
+      landingPage: s.landing_page,
+    })),
+    events: page.map((e) => ({
+      messageId: e.message_id,
+      type: e.type,
+      name: e.name,
+      timestamp: new Date(Number(e.timestamp)).toISOString(),
+      url: e.url,
+      path: e.path,
+      properties: parseJson<Record<string, unknown>>(e.properties) ?? {},
+      anonymousId: e.anonymous_id,
+    })),
+    eventsNext: eventRows.length > events.limit && last ? encodeCursor(Number(last.timestamp), last.message_id) : null,
+    // Stage history arrives with the lifecycle module; until then every contact is at its first stage.
+    stages: [{ from: null, to: row.stage, at: new Date(Number(row.created_at)).toISOString() }],
+  };
+}

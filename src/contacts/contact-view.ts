@@ -1,0 +1,40 @@
+import type { Touch } from '../attribution/touch.js';
+import type { ContactsTable } from '../storage/database-schema.js';
+import { parseJson } from '../storage/ingest-rows.js';
+
+/** The contract's Contact. */
+export interface ContactView {
+  id: string;
+  email: string | null;
+  userId: string | null;
+  traits: Record<string, unknown>;
+  stage: string;
+  score: number;
+  fit: number;
+  engagement: number;
+  grade: string | null;
+  probability: number | null;
+  firstTouch: Touch | null;
+  lastTouch: Touch | null;
+  createdAt: string;
+  lastSeenAt: string;
+}
+
+export function contactView(row: ContactsTable): ContactView {
+  return {
+    id: row.id,
+    email: row.email,
+    userId: row.user_id,
+    traits: JSON.parse(row.traits) as Record<string, unknown>,
+    stage: row.stage,
+    score: row.score,
+    fit: row.fit,
+    engagement: row.engagement,
+    grade: row.grade,
+    probability: row.probability,
+    firstTouch: parseJson<Touch>(row.first_touch),
+    lastTouch: parseJson<Touch>(row.last_touch),
+    createdAt: new Date(Number(row.created_at)).toISOString(),
+    lastSeenAt: new Date(Number(row.last_seen_at)).toISOString(),
+  };
+}

@@ -1,0 +1,34 @@
+const QUARTER_HOUR = 15 * 60_000;
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const cache = new Map<string, string>();
+
+/**
+ * The calendar day (YYYY-MM-DD) of an instant in a time zone. Every UTC offset in use is a multiple of 15 minutes,
+ * so the answer is cached per quarter hour to keep Intl off the ingest hot path.
+ * @example localDay(Date.UTC(2026, 0, 1, 23, 30), 'Europe/Berlin') // '2026-01-02'
+ */
+export function localDay(at: number, timeZone: string): string {
+  const bucket = Math.floor(at / QUARTER_HOUR);
+  const key = `${timeZone}|${bucket}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    formatters.set(timeZone, formatter);
+  }
+  const day = formatter.format(new Date(bucket * QUARTER_HOUR));
+  if (cache.size > 50_000) cache.clear();
+  cache.set(key, day);
+  return day;
+}
+
+/** True when the IANA time zone name is known to this runtime. */
+export function isValidTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-CA', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}

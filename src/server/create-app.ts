@@ -1,0 +1,81 @@
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { KermaError } from '../errors.js';
+import type { AppDeps } from './app-deps.js';
+import { ERROR_STATUS } from './error-status.js';
+import { landingPage } from './landing-page.js';
+import { openApiDocument } from './openapi-document.js';
+import { registerIngestRoutes } from './routes/ingest-routes.js';
+import { registerReadRoutes } from './routes/read-routes.js';
+
+/**
+ * The HTTP app, without listening: tests call `app.inject`, main calls `listen`.
+ * @example const app = createApp(deps); await app.listen({ port: 8080 })
+ */
+export function createApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: deps.config.maxBatchBytes * 2,
+    trustProxy: false,
+  });
+  // Ingest clients lie about Content-Type (RudderStack sends gzip JSON as form-urlencoded), so every body is a Buffer
+  // and each route decodes it itself.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  app.setErrorHandler((error: FastifyError | KermaError, request, reply) => {
+    if (error instanceof KermaError) {
+      const status = ERROR_STATUS[error.code];
+      if (status >= 500) deps.logger.warn({ code: error.code, route: request.routeOptions.url }, error.message);
+      return reply.code(status).send({ error: { code: error.code, message: error.message, ...(error.details ?? {}) } });
+    }
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply
+        .code(413)
+        .send({
+          error: { code: 'payload_too_large', message: `request body is over ${deps.config.maxBatchBytes * 2} bytes` },
+        });
+    }
+    if (typeof error.statusCode === 'number' && error.statusCode < 500) {
+      return reply.code(error.statusCode).send({ error: { code: 'bad_request', message: error.message } });
+    }
+    deps.logger.error({ err: error, route: request.routeOptions.url }, 'unhandled error');
+    return reply.code(500).send({ error: { code: 'internal', message: 'internal error; see the server log' } });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
+  );
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unknown';
+    const seconds = reply.elapsedTime / 1000;
+    deps.metrics.requests.observe({ route, status: String(reply.statusCode) }, seconds);
+    // The path only: a query string may hold a write key.
+    deps.logger.debug(
+      { method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+
+  registerIngestRoutes(app, deps);
+  registerReadRoutes(app, deps);
+
+  app.get('/healthz', async (_request, reply) => {
+    const ok = await deps.storage.ping();
+    return reply
+      .code(ok ? 200 : 503)
+      .send(
+        ok
+          ? { status: 'ok', storage: deps.storage.engine }
+          : { error: { code: 'unavailable', message: 'database not reachable' } },
+      );
+  });
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('Content-Type', deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+  app.get('/openapi.json', async () => openApiDocument());
+  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(landingPage()));
+  return app;
+}

@@ -1,0 +1,68 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { getContactDetail, listContacts } from '../../contacts/contact-queries.js';
+import { KermaError } from '../../errors.js';
+import { localDay } from '../../ingest/local-day.js';
+import { trafficReport } from '../../reports/traffic-report.js';
+import type { AppDeps } from '../app-deps.js';
+import { requireSecretKey } from '../authenticate.js';
+import { parseInput } from '../parse-query.js';
+
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD');
+
+export const listContactsQuery = z
+  .object({
+    email: z.string().optional(),
+    stage: z.string().optional(),
+    sort: z.enum(['created', 'score', 'lastSeen']).default('created'),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: z.string().optional(),
+  })
+  .strict();
+
+export const contactDetailQuery = z
+  .object({
+    eventsLimit: z.coerce.number().int().min(1).max(500).default(50),
+    eventsCursor: z.string().optional(),
+  })
+  .strict();
+
+export const trafficQuery = z
+  .object({
+    from: day.optional(),
+    to: day.optional(),
+    by: z.enum(['channel', 'source', 'medium', 'campaign', 'landingPage']).optional(),
+  })
+  .strict();
+
+/** Read API (secret key): contacts and the traffic report. */
+export function registerReadRoutes(app: FastifyInstance, deps: AppDeps): void {
+  app.get('/api/contacts', async (request) => {
+    const workspace = await requireSecretKey(request, deps.workspaces);
+    const query = parseInput(listContactsQuery, request.query, 'query');
+    return listContacts(deps.storage.db, workspace.id, query);
+  });
+
+  app.get('/api/contacts/:id', async (request) => {
+    const workspace = await requireSecretKey(request, deps.workspaces);
+    const { id } = request.params as { id: string };
+    const query = parseInput(contactDetailQuery, request.query, 'query');
+    const detail = await getContactDetail(deps.storage.db, workspace.id, id, {
+      limit: query.eventsLimit,
+      cursor: query.eventsCursor,
+    });
+    if (!detail) throw new KermaError('not_found', `no contact with id "${id}" in this workspace`);
+    return detail;
+  });
+
+  app.get('/api/reports/traffic', async (request) => {
+    const workspace = await requireSecretKey(request, deps.workspaces);
+    const query = parseInput(trafficQuery, request.query, 'query');
+    const to = query.to ?? localDay(Date.now(), workspace.timeZone);
+    const from = query.from ?? localDay(Date.parse(`${to}T00:00:00Z`) - 29 * 86_400_000, 'UTC');
+    if (Number.isNaN(Date.parse(from)) || Number.isNaN(Date.parse(to)))
+      throw new KermaError('invalid_input', 'from/to is not a real date');
+    if (from > to) throw new KermaError('invalid_input', `empty date range: from (${from}) is after to (${to})`);
+    return trafficReport(deps.storage.db, workspace.id, { from, to, by: query.by ?? null });
+  });
+}

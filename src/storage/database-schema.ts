@@ -1,0 +1,136 @@
+/** Kysely table types. Times are epoch milliseconds; JSON columns hold text. */
+export interface WorkspacesTable {
+  id: string;
+  name: string;
+  time_zone: string;
+  currency: string;
+  created_at: number;
+}
+
+export interface ApiKeysTable {
+  workspace_id: string;
+  key_hash: string;
+  kind: 'write' | 'secret';
+  prefix: string;
+  created_at: number;
+}
+
+export interface ContactsTable {
+  workspace_id: string;
+  id: string;
+  email: string | null;
+  user_id: string | null;
+  traits: string;
+  first_touch: string | null;
+  last_touch: string | null;
+  first_channel: string | null;
+  first_source: string | null;
+  first_medium: string | null;
+  first_campaign: string | null;
+  first_landing_page: string | null;
+  stage: string;
+  score: number;
+  fit: number;
+  engagement: number;
+  grade: string | null;
+  probability: number | null;
+  created_at: number;
+  updated_at: number;
+  last_seen_at: number;
+}
+
+export interface IdentitiesTable {
+  workspace_id: string;
+  kind: string;
+  value: string;
+  contact_id: string;
+  created_at: number;
+}
+
+export interface VisitorsTable {
+  workspace_id: string;
+  anonymous_id: string;
+  contact_id: string | null;
+  first_seen_at: number | null;
+  last_seen_at: number;
+  session_id: string | null;
+  first_touch: string | null;
+}
+
+export interface SessionsTable {
+  workspace_id: string;
+  id: string;
+  anonymous_id: string;
+  contact_id: string | null;
+  started_at: number;
+  last_at: number;
+  page_views: number;
+  events: number;
+  touch: string;
+  campaign_key: string;
+  channel: string;
+  source: string | null;
+  medium: string | null;
+  campaign: string | null;
+  landing_page: string | null;
+  is_new_visitor: number;
+}
+
+export interface EventsTable {
+  workspace_id: string;
+  message_id: string;
+  type: string;
+  name: string | null;
+  anonymous_id: string | null;
+  user_id: string | null;
+  contact_id: string | null;
+  session_id: string | null;
+  timestamp: number;
+  received_at: number;
+  properties: string;
+  traits: string | null;
+  context: string;
+  url: string | null;
+  path: string | null;
+  referrer: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  browser: string | null;
+  os: string | null;
+  device: string | null;
+  is_bot: number;
+  library: string | null;
+}
+
+export interface DailyRollupsTable {
+  workspace_id: string;
+  day: string;
+  channel: string;
+  source: string;
+  medium: string;
+  campaign: string;
+  landing_page: string;
+  new_visitors: number;
+  sessions: number;
+  page_views: number;
+  new_contacts: number;
+}
+
+export interface ImportCheckpointsTable {
+  workspace_id: string;
+  import_key: string;
+  position: number;
+  updated_at: number;
+}
+
+export interface Database {
+  workspaces: WorkspacesTable;
+  api_keys: ApiKeysTable;
+  contacts: ContactsTable;
+  identities: IdentitiesTable;
+  visitors: VisitorsTable;
+  sessions: SessionsTable;
+  events: EventsTable;
+  daily_rollups: DailyRollupsTable;
+  import_checkpoints: ImportCheckpointsTable;
+}

@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import type { ContactState, SessionState, VisitorState } from '../ingest/ingest-state.js';
+import type { PlannedEvent } from '../ingest/plan-ingest.js';
+import type { ContactsTable, EventsTable, SessionsTable, VisitorsTable } from './database-schema.js';
+
+/** Random id with a type prefix, e.g. `c_5kq2…`; 16 random bytes, URL-safe. */
+export function newId(prefix: string): string {
+  return `${prefix}_${randomBytes(16).toString('base64url')}`;
+}
+
+const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+
+export function eventRow(workspaceId: string, planned: PlannedEvent): EventsTable {
+  const e = planned.event;
+  return {
+    workspace_id: workspaceId,
+    message_id: e.messageId,
+    type: e.type,
+    name: e.name,
+    anonymous_id: e.anonymousId,
+    user_id: e.userId ?? e.previousId,
+    contact_id: planned.contactId,
+    session_id: planned.sessionId,
+    timestamp: e.timestamp,
+    received_at: e.receivedAt,
+    properties: JSON.stringify(e.properties),
+    traits: json(e.traits),
+    context: JSON.stringify(e.context),
+    url: e.page?.url ?? null,
+    path: e.page?.path ?? null,
+    referrer: e.page?.referrer ?? null,
+    ip: e.ip,
+    user_agent: e.userAgent,
+    browser: e.browser,
+    os: e.os,
+    device: e.device,
+    is_bot: e.isBot ? 1 : 0,
+    library: e.library,
+  };
+}
+
+export function visitorRow(workspaceId: string, v: VisitorState): VisitorsTable {
+  return {
+    workspace_id: workspaceId,
+    anonymous_id: v.anonymousId,
+    contact_id: v.contactId,
+    first_seen_at: v.firstSeenAt,
+    last_seen_at: v.lastSeenAt,
+    session_id: v.sessionId,
+    first_touch: json(v.firstTouch),
+  };
+}
+
+export function sessionRow(workspaceId: string, s: SessionState): SessionsTable {
+  return {
+    workspace_id: workspaceId,
+    id: s.id,
+    anonymous_id: s.anonymousId,
+    contact_id: s.contactId,
+    started_at: s.startedAt,
+    last_at: s.lastAt,
+    page_views: s.pageViews,
+    events: s.events,
+    touch: JSON.stringify(s.touch),
+    campaign_key: s.campaignKey,
+    channel: s.touch.channel,
+    source: s.touch.source,
+    medium: s.touch.medium,
+    campaign: s.touch.campaign,
+    landing_page: s.touch.landingPage,
+    is_new_visitor: s.isNewVisitor ? 1 : 0,
+  };
+}
+
+/** The contact columns ingest owns; scoring, stage and prediction columns are left to their owners. */
+export type ContactIngestRow = Omit<ContactsTable, 'stage' | 'score' | 'fit' | 'engagement' | 'grade' | 'probability'>;
+
+export function contactRow(workspaceId: string, c: ContactState, now: number): ContactIngestRow {
+  return {
+    workspace_id: workspaceId,
+    id: c.id,
+    email: c.email,
+    user_id: c.userId,
+    traits: JSON.stringify(c.traits),
+    first_touch: json(c.firstTouch),
+    last_touch: json(c.lastTouch),
+    first_channel: c.firstTouch?.channel ?? null,
+    first_source: c.firstTouch?.source ?? null,
+    first_medium: c.firstTouch?.medium ?? null,
+    first_campaign: c.firstTouch?.campaign ?? null,
+    first_landing_page: c.firstTouch?.landingPage ?? null,
+    created_at: c.createdAt,
+    updated_at: now,
+    last_seen_at: c.lastSeenAt,
+  };
+}
+
+export function parseJson<T>(text: string | null): T | null {
+  return text === null ? null : (JSON.parse(text) as T);
+}
+
+export function contactState(row: {
+  id: string;
+  email: string | null;
+  user_id: string | null;
+  traits: string;
+  first_touch: string | null;
+  last_touch: string | null;
+  created_at: number;
+  last_seen_at: number;
+}): ContactState {
+  return {
+    id: row.id,
+    email: row.email,
+    userId: row.user_id,
+    traits: JSON.parse(row.traits) as Record<string, unknown>,
+    firstTouch: parseJson(row.first_touch),
+    lastTouch: parseJson(row.last_touch),
+    createdAt: Number(row.created_at),
+    lastSeenAt: Number(row.last_seen_at),
+  };
+}
+
+export function visitorState(row: VisitorsTable): VisitorState {
+  return {
+    anonymousId: row.anonymous_id,
+    contactId: row.contact_id,
+    firstSeenAt: row.first_seen_at === null ? null : Number(row.first_seen_at),
+    lastSeenAt: Number(row.last_seen_at),
+    sessionId: row.session_id,
+    firstTouch: parseJson(row.first_touch),
+  };
+}
+
+export function sessionState(row: SessionsTable): SessionState {
+  return {
+    id: row.id,
+    anonymousId: row.anonymous_id,
+    contactId: row.contact_id,
+    startedAt: Number(row.started_at),
+    lastAt: Number(row.last_at),
+    pageViews: row.page_views,
+    events: row.events,
+    touch: JSON.parse(row.touch),
+    campaignKey: row.campaign_key,
+    isNewVisitor: row.is_new_visitor === 1,
+  };
+}

@@ -1,0 +1,181 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+
+// One migration set for both engines: only types both understand (text, bigint, integer, double precision).
+const initial: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('workspaces')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('time_zone', 'text', (c) => c.notNull())
+      .addColumn('currency', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('api_keys')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('key_hash', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('prefix', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('api_keys_pk', ['workspace_id', 'key_hash'])
+      .execute();
+    await db.schema.createIndex('api_keys_hash').unique().on('api_keys').column('key_hash').execute();
+    await db.schema
+      .createTable('contacts')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('id', 'text', (c) => c.notNull())
+      .addColumn('email', 'text')
+      .addColumn('user_id', 'text')
+      .addColumn('traits', 'text', (c) => c.notNull())
+      .addColumn('first_touch', 'text')
+      .addColumn('last_touch', 'text')
+      .addColumn('first_channel', 'text')
+      .addColumn('first_source', 'text')
+      .addColumn('first_medium', 'text')
+      .addColumn('first_campaign', 'text')
+      .addColumn('first_landing_page', 'text')
+      .addColumn('stage', 'text', (c) => c.notNull().defaultTo('contact'))
+      .addColumn('score', 'double precision', (c) => c.notNull().defaultTo(0))
+      .addColumn('fit', 'double precision', (c) => c.notNull().defaultTo(0))
+      .addColumn('engagement', 'double precision', (c) => c.notNull().defaultTo(0))
+      .addColumn('grade', 'text')
+      .addColumn('probability', 'double precision')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('contacts_pk', ['workspace_id', 'id'])
+      .execute();
+    await db.schema.createIndex('contacts_email').on('contacts').columns(['workspace_id', 'email']).execute();
+    await db.schema.createIndex('contacts_created').on('contacts').columns(['workspace_id', 'created_at']).execute();
+    await db.schema.createIndex('contacts_score').on('contacts').columns(['workspace_id', 'score']).execute();
+    await db.schema
+      .createTable('identities')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .addColumn('contact_id', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('identities_pk', ['workspace_id', 'kind', 'value'])
+      .execute();
+    await db.schema
+      .createIndex('identities_contact')
+      .on('identities')
+      .columns(['workspace_id', 'contact_id'])
+      .execute();
+    await db.schema
+      .createTable('visitors')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('anonymous_id', 'text', (c) => c.notNull())
+      .addColumn('contact_id', 'text')
+      .addColumn('first_seen_at', 'bigint')
+      .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+      .addColumn('session_id', 'text')
+      .addColumn('first_touch', 'text')
+      .addPrimaryKeyConstraint('visitors_pk', ['workspace_id', 'anonymous_id'])
+      .execute();
+    await db.schema
+      .createTable('sessions')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('id', 'text', (c) => c.notNull())
+      .addColumn('anonymous_id', 'text', (c) => c.notNull())
+      .addColumn('contact_id', 'text')
+      .addColumn('started_at', 'bigint', (c) => c.notNull())
+      .addColumn('last_at', 'bigint', (c) => c.notNull())
+      .addColumn('page_views', 'integer', (c) => c.notNull())
+      .addColumn('events', 'integer', (c) => c.notNull())
+      .addColumn('touch', 'text', (c) => c.notNull())
+      .addColumn('campaign_key', 'text', (c) => c.notNull())
+      .addColumn('channel', 'text', (c) => c.notNull())
+      .addColumn('source', 'text')
+      .addColumn('medium', 'text')
+      .addColumn('campaign', 'text')
+      .addColumn('landing_page', 'text')
+      .addColumn('is_new_visitor', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint('sessions_pk', ['workspace_id', 'id'])
+      .execute();
+    await db.schema
+      .createIndex('sessions_anonymous')
+      .on('sessions')
+      .columns(['workspace_id', 'anonymous_id'])
+      .execute();
+    await db.schema.createIndex('sessions_contact').on('sessions').columns(['workspace_id', 'contact_id']).execute();
+    await db.schema
+      .createTable('events')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('message_id', 'text', (c) => c.notNull())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('name', 'text')
+      .addColumn('anonymous_id', 'text')
+      .addColumn('user_id', 'text')
+      .addColumn('contact_id', 'text')
+      .addColumn('session_id', 'text')
+      .addColumn('timestamp', 'bigint', (c) => c.notNull())
+      .addColumn('received_at', 'bigint', (c) => c.notNull())
+      .addColumn('properties', 'text', (c) => c.notNull())
+      .addColumn('traits', 'text')
+      .addColumn('context', 'text', (c) => c.notNull())
+      .addColumn('url', 'text')
+      .addColumn('path', 'text')
+      .addColumn('referrer', 'text')
+      .addColumn('ip', 'text')
+      .addColumn('user_agent', 'text')
+      .addColumn('browser', 'text')
+      .addColumn('os', 'text')
+      .addColumn('device', 'text')
+      .addColumn('is_bot', 'integer', (c) => c.notNull())
+      .addColumn('library', 'text')
+      .addPrimaryKeyConstraint('events_pk', ['workspace_id', 'message_id'])
+      .execute();
+    await db.schema
+      .createIndex('events_contact')
+      .on('events')
+      .columns(['workspace_id', 'contact_id', 'timestamp'])
+      .execute();
+    await db.schema.createIndex('events_anonymous').on('events').columns(['workspace_id', 'anonymous_id']).execute();
+    await db.schema
+      .createTable('daily_rollups')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('day', 'text', (c) => c.notNull())
+      .addColumn('channel', 'text', (c) => c.notNull())
+      .addColumn('source', 'text', (c) => c.notNull())
+      .addColumn('medium', 'text', (c) => c.notNull())
+      .addColumn('campaign', 'text', (c) => c.notNull())
+      .addColumn('landing_page', 'text', (c) => c.notNull())
+      .addColumn('new_visitors', 'bigint', (c) => c.notNull())
+      .addColumn('sessions', 'bigint', (c) => c.notNull())
+      .addColumn('page_views', 'bigint', (c) => c.notNull())
+      .addColumn('new_contacts', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('daily_rollups_pk', [
+        'workspace_id',
+        'day',
+        'channel',
+        'source',
+        'medium',
+        'campaign',
+        'landing_page',
+      ])
+      .execute();
+    await db.schema
+      .createTable('import_checkpoints')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('import_key', 'text', (c) => c.notNull())
+      .addColumn('position', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('import_checkpoints_pk', ['workspace_id', 'import_key'])
+      .execute();
+  },
+};
+
+const provider: MigrationProvider = {
+  async getMigrations() {
+    return { '0001-initial': initial };
+  },
+};
+
+/** Brings a database to the newest schema; safe to run at every start. */
+export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
+  const migrator = new Migrator({ db, provider });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error;
+}

@@ -1,0 +1,33 @@
+import type { Kysely } from 'kysely';
+import type { IngestEvent } from '../ingest/ingest-event.js';
+import type { Database } from './database-schema.js';
+
+export interface WorkspaceBatch {
+  workspaceId: string;
+  timeZone: string;
+  events: IngestEvent[];
+}
+
+export interface IngestOutcome {
+  inserted: number;
+  duplicates: number;
+}
+
+/**
+ * The swappable storage: SQLite (embedded default) and PostgreSQL (server mode), both through Kysely.
+ * `ingest` is the one write path for events: one durable transaction per call, dedupe on messageId per workspace.
+ * @example const outcomes = await storage.ingest([{ workspaceId, timeZone: 'UTC', events }])
+ */
+export interface Storage {
+  readonly engine: 'sqlite' | 'postgres';
+  readonly db: Kysely<Database>;
+  ingest(batches: WorkspaceBatch[]): Promise<IngestOutcome[]>;
+  /** True when the database answers a trivial query. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface StorageOptions {
+  sessionTimeoutMs: number;
+  channelRules: import('../attribution/group-channel.js').CompiledChannelRules;
+}
