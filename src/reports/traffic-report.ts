@@ -38,7 +38,9 @@ export async function trafficReport(
   workspaceId: string,
   query: { from: string; to: string; by: TrafficDimension | null },
 ): Promise<TrafficReport> {
-  const keyExpr = query.by ? sql<string>`${sql.ref(COLUMN[query.by])}` : sql<string>`'all'`;
+  // PostgreSQL refuses a constant in GROUP BY, so without a dimension the key is added after grouping by day.
+  const keyExpr = query.by ? sql<string>`${sql.ref(COLUMN[query.by])}` : sql<string>`min('all')`;
+  const groupBy = query.by ? ['day', sql.ref(COLUMN[query.by])] : ['day'];
   const rows = await db
     .selectFrom('daily_rollups')
     .select([
@@ -52,9 +54,9 @@ export async function trafficReport(
     .where('workspace_id', '=', workspaceId)
     .where('day', '>=', query.from)
     .where('day', '<=', query.to)
-    .groupBy(['day', keyExpr])
+    .groupBy(groupBy as never)
     .orderBy('day')
-    .orderBy(keyExpr)
+    .orderBy('key')
     .execute();
   const daily: TrafficRow[] = rows.map((r) => ({
     date: r.day,
