@@ -2,6 +2,8 @@ import type { Touch } from '../attribution/touch.js';
 
 /** A device/browser as known by its anonymous id. `firstSeenAt` is its first non-bot page view (null: not a visitor yet). */
 export interface VisitorState {
+  /** Not in storage yet: inserted rather than updated. */
+  isNew: boolean;
   anonymousId: string;
   contactId: string | null;
   firstSeenAt: number | null;
@@ -10,7 +12,18 @@ export interface VisitorState {
   firstTouch: Touch | null;
 }
 
+/** The rollup dimensions of a touch. */
+export interface TouchDims {
+  channel: string;
+  source: string;
+  medium: string;
+  campaign: string;
+  landingPage: string;
+}
+
 export interface SessionState {
+  /** Not in storage yet: inserted (with its full touch) rather than updated. */
+  isNew: boolean;
   id: string;
   anonymousId: string;
   contactId: string | null;
@@ -18,7 +31,9 @@ export interface SessionState {
   lastAt: number;
   pageViews: number;
   events: number;
-  touch: Touch;
+  /** The full touch, for a session started by this batch; sessions loaded from storage carry only `dims`. */
+  touch: Touch | null;
+  dims: TouchDims;
   campaignKey: string;
   isNewVisitor: boolean;
 }

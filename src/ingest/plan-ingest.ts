@@ -8,6 +8,7 @@ import type {
   IngestKeys,
   IngestState,
   SessionState,
+  TouchDims,
   VisitorState,
 } from './ingest-state.js';
 import { localDay } from './local-day.js';
@@ -95,7 +96,28 @@ export function collectKeys(events: IngestEvent[]): IngestKeys {
   return { messageIds: [...messageIds], anonymousIds: [...anonymousIds], identityKeys: [...identities.values()] };
 }
 
-function touchDims(touch: Touch | null): Omit<RollupKey, 'day'> {
+/** Host of an absolute URL without parsing it (hot path); '' when there is none. */
+function hostOf(url: string | null | undefined): string {
+  if (!url) return '';
+  const start = url.indexOf('//');
+  if (start < 0) return '';
+  const end = url.indexOf('/', start + 2);
+  return url.slice(start + 2, end < 0 ? undefined : end).toLowerCase();
+}
+
+/**
+ * Whether a page view could carry a new campaign: client-sent campaign, a query string (utm_*, click ids) or an
+ * external referrer. Other views continue the open session without parsing their touch.
+ */
+function mayStartCampaign(event: IngestEvent): boolean {
+  if (event.campaign) return true;
+  const url = event.page?.url ?? '';
+  if (url.includes('?')) return true;
+  const referrer = event.page?.referrer;
+  return !!referrer && hostOf(referrer) !== hostOf(url);
+}
+
+export function touchDims(touch: Touch | null): TouchDims {
   return {
     channel: touch?.channel ?? 'Direct',
     source: touch?.source ?? '',
@@ -152,7 +174,15 @@ export function planIngest(events: IngestEvent[], state: IngestState, options: P
   const visitorFor = (anonymousId: string, at: number): VisitorState => {
     let visitor = state.visitors.get(anonymousId);
     if (!visitor) {
-      visitor = { anonymousId, contactId: null, firstSeenAt: null, lastSeenAt: at, sessionId: null, firstTouch: null };
+      visitor = {
+        isNew: true,
+        anonymousId,
+        contactId: null,
+        firstSeenAt: null,
+        lastSeenAt: at,
+        sessionId: null,
+        firstTouch: null,
+      };
       state.visitors.set(anonymousId, visitor);
     }
     return visitor;
@@ -293,17 +323,26 @@ export function planIngest(events: IngestEvent[], state: IngestState, options: P
           open && at - open.lastAt <= options.sessionTimeoutMs && at >= open.startedAt - options.sessionTimeoutMs;
         let session = active ? open : undefined;
         if (isView) {
-          const touch = parseTouch(
-            { url: event.page?.url ?? null, referrer: event.page?.referrer ?? null, campaign: event.campaign, at },
-            options.channelRules,
-          );
-          if (!touch.landingPage && event.page?.path) touch.landingPage = event.page.path;
-          const key = campaignKey(touch);
-          // A new campaign starts a new session; an internal or direct hit continues the open one.
-          if (session && touch.source !== '(direct)' && key !== session.campaignKey) session = undefined;
           const isNewVisitor = visitor.firstSeenAt === null;
-          if (!session) {
+          const touch =
+            !session || isNewVisitor || mayStartCampaign(event)
+              ? parseTouch(
+                  {
+                    url: event.page?.url ?? null,
+                    referrer: event.page?.referrer ?? null,
+                    campaign: event.campaign,
+                    at,
+                  },
+                  options.channelRules,
+                )
+              : null;
+          if (touch && !touch.landingPage && event.page?.path) touch.landingPage = event.page.path;
+          const key = touch ? campaignKey(touch) : '';
+          // A new campaign starts a new session; an internal or direct hit continues the open one.
+          if (session && touch && touch.source !== '(direct)' && key !== session.campaignKey) session = undefined;
+          if (!session && touch) {
             session = {
+              isNew: true,
               id: options.newId('s'),
               anonymousId: visitor.anonymousId,
               contactId: visitor.contactId,
@@ -312,27 +351,30 @@ export function planIngest(events: IngestEvent[], state: IngestState, options: P
               pageViews: 0,
               events: 0,
               touch,
+              dims: touchDims(touch),
               campaignKey: key,
               isNewVisitor,
             };
             state.sessions.set(session.id, session);
             visitor.sessionId = session.id;
-            bump(dayOf(at), touchDims(touch), 'sessions', 1);
+            bump(dayOf(at), session.dims, 'sessions', 1);
             const linked = contactById(visitor.contactId);
             if (linked && (touch.source !== '(direct)' || !linked.lastTouch)) {
               linked.lastTouch = touch;
               dirtyContacts.add(linked.id);
             }
           }
-          if (isNewVisitor) {
+          if (isNewVisitor && touch) {
             visitor.firstSeenAt = at;
             visitor.firstTouch = touch;
             bump(dayOf(at), touchDims(touch), 'newVisitors', 1);
             const linked = contactById(visitor.contactId);
             if (linked) setFirstTouch(linked, touch);
           }
-          session.pageViews++;
-          bump(dayOf(at), touchDims(session.touch), 'pageViews', 1);
+          if (session) {
+            session.pageViews++;
+            bump(dayOf(at), session.dims, 'pageViews', 1);
+          }
         }
         if (session) {
           session.events++;

@@ -29,11 +29,9 @@ export function createApp(deps: AppDeps): FastifyInstance {
       return reply.code(status).send({ error: { code: error.code, message: error.message, ...(error.details ?? {}) } });
     }
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply
-        .code(413)
-        .send({
-          error: { code: 'payload_too_large', message: `request body is over ${deps.config.maxBatchBytes * 2} bytes` },
-        });
+      return reply.code(413).send({
+        error: { code: 'payload_too_large', message: `request body is over ${deps.config.maxBatchBytes * 2} bytes` },
+      });
     }
     if (typeof error.statusCode === 'number' && error.statusCode < 500) {
       return reply.code(error.statusCode).send({ error: { code: 'bad_request', message: error.message } });

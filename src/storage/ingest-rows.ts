@@ -10,6 +10,15 @@ export function newId(prefix: string): string {
 
 const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
 
+// Kept in their own columns (url, path, referrer, user_agent, ip, library), so not stored twice in the context JSON.
+const CONTEXT_IN_COLUMNS = new Set(['page', 'userAgent', 'ip', 'library']);
+
+function storedContext(context: Record<string, unknown>): string {
+  const rest: Record<string, unknown> = {};
+  for (const key in context) if (!CONTEXT_IN_COLUMNS.has(key)) rest[key] = context[key];
+  return JSON.stringify(rest);
+}
+
 export function eventRow(workspaceId: string, planned: PlannedEvent): EventsTable {
   const e = planned.event;
   return {
@@ -25,7 +34,7 @@ export function eventRow(workspaceId: string, planned: PlannedEvent): EventsTabl
     received_at: e.receivedAt,
     properties: JSON.stringify(e.properties),
     traits: json(e.traits),
-    context: JSON.stringify(e.context),
+    context: storedContext(e.context),
     url: e.page?.url ?? null,
     path: e.page?.path ?? null,
     referrer: e.page?.referrer ?? null,
@@ -51,7 +60,10 @@ export function visitorRow(workspaceId: string, v: VisitorState): VisitorsTable 
   };
 }
 
+/** A session started by this batch (it has its full touch). */
 export function sessionRow(workspaceId: string, s: SessionState): SessionsTable {
+  const touch = s.touch;
+  if (!touch) throw new Error(`session ${s.id} was loaded from storage; only new sessions are inserted`);
   return {
     workspace_id: workspaceId,
     id: s.id,
@@ -61,16 +73,46 @@ export function sessionRow(workspaceId: string, s: SessionState): SessionsTable 
     last_at: s.lastAt,
     page_views: s.pageViews,
     events: s.events,
-    touch: JSON.stringify(s.touch),
+    touch: JSON.stringify(touch),
     campaign_key: s.campaignKey,
-    channel: s.touch.channel,
-    source: s.touch.source,
-    medium: s.touch.medium,
-    campaign: s.touch.campaign,
-    landing_page: s.touch.landingPage,
+    channel: touch.channel,
+    source: touch.source,
+    medium: touch.medium,
+    campaign: touch.campaign,
+    landing_page: touch.landingPage,
     is_new_visitor: s.isNewVisitor ? 1 : 0,
   };
 }
+
+/** The columns a later event changes on an existing session. */
+export function sessionUpdate(workspaceId: string, s: SessionState) {
+  return {
+    workspace_id: workspaceId,
+    id: s.id,
+    contact_id: s.contactId,
+    last_at: s.lastAt,
+    page_views: s.pageViews,
+    events: s.events,
+  };
+}
+
+/** Session columns the planner needs; the stored touch JSON is not read back. */
+export const SESSION_STATE_COLUMNS = [
+  'id',
+  'anonymous_id',
+  'contact_id',
+  'started_at',
+  'last_at',
+  'page_views',
+  'events',
+  'campaign_key',
+  'channel',
+  'source',
+  'medium',
+  'campaign',
+  'landing_page',
+  'is_new_visitor',
+] as const;
 
 /** The contact columns ingest owns; scoring, stage and prediction columns are left to their owners. */
 export type ContactIngestRow = Omit<ContactsTable, 'stage' | 'score' | 'fit' | 'engagement' | 'grade' | 'probability'>;
@@ -123,6 +165,7 @@ export function contactState(row: {
 
 export function visitorState(row: VisitorsTable): VisitorState {
   return {
+    isNew: false,
     anonymousId: row.anonymous_id,
     contactId: row.contact_id,
     firstSeenAt: row.first_seen_at === null ? null : Number(row.first_seen_at),
@@ -132,8 +175,9 @@ export function visitorState(row: VisitorsTable): VisitorState {
   };
 }
 
-export function sessionState(row: SessionsTable): SessionState {
+export function sessionState(row: Omit<SessionsTable, 'workspace_id' | 'touch'>): SessionState {
   return {
+    isNew: false,
     id: row.id,
     anonymousId: row.anonymous_id,
     contactId: row.contact_id,
@@ -141,7 +185,14 @@ export function sessionState(row: SessionsTable): SessionState {
     lastAt: Number(row.last_at),
     pageViews: row.page_views,
     events: row.events,
-    touch: JSON.parse(row.touch),
+    touch: null,
+    dims: {
+      channel: row.channel,
+      source: row.source ?? '',
+      medium: row.medium ?? '',
+      campaign: row.campaign ?? '',
+      landingPage: row.landing_page ?? '',
+    },
     campaignKey: row.campaign_key,
     isNewVisitor: row.is_new_visitor === 1,
   };

@@ -48,13 +48,20 @@ describe(`requests captured from real clients (${testEngine})`, () => {
       const contact = contacts[0]!;
       expect(contact.email).toBe('jane@acme.com');
       expect(contact.userId).toBe('user-42');
-      expect(contact.firstTouch).toMatchObject({ source: 'google', medium: 'cpc', channel: 'Paid Search', landingPage: '/pricing' });
+      expect(contact.firstTouch).toMatchObject({
+        source: 'google',
+        medium: 'cpc',
+        channel: 'Paid Search',
+        landingPage: '/pricing',
+      });
 
       const detail = await t.read<ContactDetail>(`/api/contacts/${contact.id}`);
       const pageViews = detail.events.filter((e) => e.type === 'page');
       expect(pageViews.length).toBeGreaterThan(0);
       expect(pageViews.every((e) => e.anonymousId !== null)).toBe(true);
-      expect(detail.identities.map((i) => i.kind).sort()).toEqual(expect.arrayContaining(['anonymous', 'email', 'user']));
+      expect(detail.identities.map((i) => i.kind).sort()).toEqual(
+        expect.arrayContaining(['anonymous', 'email', 'user']),
+      );
     });
   }
 });

@@ -6,7 +6,8 @@ import type { TrafficReport } from '../../src/reports/traffic-report.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { testEngine } from '../support/test-storage.js';
 
-const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+const CHROME =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 let seq = 0;
 const mid = () => `m-${++seq}-${Math.random().toString(36).slice(2)}`;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -62,7 +63,11 @@ describe(`ingest over HTTP (${testEngine})`, () => {
     });
 
     it('lets only the secret key read; a write key gets 403', async () => {
-      const asWrite = await t.app.inject({ method: 'GET', url: '/api/contacts', headers: { authorization: `Bearer ${t.writeKey}` } });
+      const asWrite = await t.app.inject({
+        method: 'GET',
+        url: '/api/contacts',
+        headers: { authorization: `Bearer ${t.writeKey}` },
+      });
       expect(asWrite.statusCode).toBe(403);
       const none = await t.app.inject({ method: 'GET', url: '/api/contacts' });
       expect(none.statusCode).toBe(401);
@@ -78,7 +83,9 @@ describe(`ingest over HTTP (${testEngine})`, () => {
     });
 
     it('413 for a batch over 500 KB, decompressed size counted', async () => {
-      const big = { batch: [{ type: 'track', event: 'Big', userId: 'u', properties: { blob: 'x'.repeat(600 * 1024) } }] };
+      const big = {
+        batch: [{ type: 'track', event: 'Big', userId: 'u', properties: { blob: 'x'.repeat(600 * 1024) } }],
+      };
       expect((await send(big)).statusCode).toBe(413);
       const gz = gzipSync(JSON.stringify(big));
       expect(gz.length).toBeLessThan(50_000);
@@ -89,11 +96,22 @@ describe(`ingest over HTTP (${testEngine})`, () => {
 
     it('keeps the valid events of a batch and names each rejected one by index', async () => {
       const good1 = { type: 'track', event: 'Kept', userId: 'partial-user', messageId: mid() };
-      const tooBig = { type: 'track', event: 'TooBig', userId: 'partial-user', messageId: mid(), properties: { blob: 'y'.repeat(40_000) } };
+      const tooBig = {
+        type: 'track',
+        event: 'TooBig',
+        userId: 'partial-user',
+        messageId: mid(),
+        properties: { blob: 'y'.repeat(40_000) },
+      };
       const noName = { type: 'track', userId: 'partial-user', messageId: mid() };
       const noId = { type: 'page', messageId: mid(), anonymousId: 'null' };
       const badType = { type: 'explode', userId: 'x' };
-      const good2 = { type: 'identify', userId: 'partial-user', traits: { email: 'partial@example.com' }, messageId: mid() };
+      const good2 = {
+        type: 'identify',
+        userId: 'partial-user',
+        traits: { email: 'partial@example.com' },
+        messageId: mid(),
+      };
       const r = await send({ batch: [good1, tooBig, noName, noId, badType, good2] });
       expect(r.statusCode).toBe(200);
       const body = r.json();
@@ -113,7 +131,11 @@ describe(`ingest over HTTP (${testEngine})`, () => {
     });
 
     it('400 for a bad read-API query, naming the field', async () => {
-      const r = await t.app.inject({ method: 'GET', url: '/api/contacts?limit=0&sort=nope', headers: { authorization: `Bearer ${t.secretKey}` } });
+      const r = await t.app.inject({
+        method: 'GET',
+        url: '/api/contacts?limit=0&sort=nope',
+        headers: { authorization: `Bearer ${t.secretKey}` },
+      });
       expect(r.statusCode).toBe(400);
       expect(r.json().error.message).toMatch(/limit/);
       expect(r.json().error.message).toMatch(/sort/);
@@ -124,7 +146,11 @@ describe(`ingest over HTTP (${testEngine})`, () => {
       });
       expect(range.statusCode).toBe(400);
       expect(range.json().error.message).toMatch(/after/);
-      const missing = await t.app.inject({ method: 'GET', url: '/api/contacts/c_nope', headers: { authorization: `Bearer ${t.secretKey}` } });
+      const missing = await t.app.inject({
+        method: 'GET',
+        url: '/api/contacts/c_nope',
+        headers: { authorization: `Bearer ${t.secretKey}` },
+      });
       expect(missing.statusCode).toBe(404);
       expect(missing.json().error.message).toContain('c_nope');
     });
@@ -132,7 +158,9 @@ describe(`ingest over HTTP (${testEngine})`, () => {
 
   describe('wire details', () => {
     it('gunzips whatever the Content-Type says (RudderStack sends form-urlencoded)', async () => {
-      const body = gzipSync(JSON.stringify({ batch: [{ type: 'track', event: 'Gz', userId: 'gz-user', messageId: mid() }] }));
+      const body = gzipSync(
+        JSON.stringify({ batch: [{ type: 'track', event: 'Gz', userId: 'gz-user', messageId: mid() }] }),
+      );
       const r = await send(body, { 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'gzip' });
       expect(r.statusCode).toBe(200);
       expect(r.json().accepted).toBe(1);
@@ -142,7 +170,15 @@ describe(`ingest over HTTP (${testEngine})`, () => {
       const receivedBefore = Date.now();
       const original = receivedBefore + 3_600_000; // the device clock runs an hour ahead
       const r = await send({
-        batch: [{ type: 'track', event: 'Skewed', userId: 'skew-user', messageId: 'skew-1', originalTimestamp: iso(original - 5000) }],
+        batch: [
+          {
+            type: 'track',
+            event: 'Skewed',
+            userId: 'skew-user',
+            messageId: 'skew-1',
+            originalTimestamp: iso(original - 5000),
+          },
+        ],
         context: { library: { name: 'batch-lib' }, ip: '198.51.100.23' },
         sentAt: iso(original),
       });
@@ -162,7 +198,10 @@ describe(`ingest over HTTP (${testEngine})`, () => {
       const r = await t.app.inject({
         method: 'OPTIONS',
         url: '/v1/batch',
-        headers: { origin: 'https://example.com', 'access-control-request-headers': 'AnonymousId, SentAt, Authorization' },
+        headers: {
+          origin: 'https://example.com',
+          'access-control-request-headers': 'AnonymousId, SentAt, Authorization',
+        },
       });
       expect(r.statusCode).toBe(204);
       expect(r.headers['access-control-allow-origin']).toBe('https://example.com');
@@ -194,7 +233,9 @@ describe(`ingest over HTTP (${testEngine})`, () => {
       expect((await t.app.inject({ method: 'GET', url: '/healthz' })).json()).toMatchObject({ status: 'ok' });
       expect((await t.app.inject({ method: 'GET', url: '/metrics' })).body).toContain('kerma_ingest_events_total');
       const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
-      expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/contacts', '/api/contacts/{id}', '/api/reports/traffic']));
+      expect(Object.keys(doc.paths)).toEqual(
+        expect.arrayContaining(['/api/contacts', '/api/contacts/{id}', '/api/reports/traffic']),
+      );
     });
   });
 
@@ -204,32 +245,98 @@ describe(`ingest over HTTP (${testEngine})`, () => {
       const day = Date.UTC(2026, 1, 1, 10);
       await send({
         batch: [
-          page(a, day, 'https://example.com/pricing?utm_source=linkedin&utm_medium=paid_social&utm_campaign=abm&li_fat_id=abc'),
+          page(
+            a,
+            day,
+            'https://example.com/pricing?utm_source=linkedin&utm_medium=paid_social&utm_campaign=abm&li_fat_id=abc',
+          ),
           page(a, day + 2 * 86_400_000, 'https://example.com/blog'),
         ],
       });
-      await send({ batch: [{ type: 'identify', anonymousId: a, messageId: mid(), traits: { email: 'Journey@Example.com ' }, timestamp: iso(day + 2 * 86_400_000 + 60_000) }] });
-      await send({ batch: [{ type: 'track', anonymousId: a, event: 'Demo Requested', messageId: mid(), timestamp: iso(day + 2 * 86_400_000 + 70_000) }] });
+      await send({
+        batch: [
+          {
+            type: 'identify',
+            anonymousId: a,
+            messageId: mid(),
+            traits: { email: 'Journey@Example.com ' },
+            timestamp: iso(day + 2 * 86_400_000 + 60_000),
+          },
+        ],
+      });
+      await send({
+        batch: [
+          {
+            type: 'track',
+            anonymousId: a,
+            event: 'Demo Requested',
+            messageId: mid(),
+            timestamp: iso(day + 2 * 86_400_000 + 70_000),
+          },
+        ],
+      });
       const contact = (await contactByEmail('journey@example.com'))!;
-      expect(contact.firstTouch).toMatchObject({ source: 'linkedin', medium: 'paid_social', campaign: 'abm', channel: 'Paid Social', clickIds: { li_fat_id: 'abc' } });
+      expect(contact.firstTouch).toMatchObject({
+        source: 'linkedin',
+        medium: 'paid_social',
+        campaign: 'abm',
+        channel: 'Paid Social',
+        clickIds: { li_fat_id: 'abc' },
+      });
       // A later direct visit does not replace the last non-direct touch.
       expect(contact.lastTouch).toMatchObject({ source: 'linkedin' });
       const detail = await t.read<ContactDetail>(`/api/contacts/${contact.id}`);
       expect(detail.events.map((e) => e.type)).toEqual(['track', 'identify', 'page', 'page']);
       expect(detail.sessions).toHaveLength(2);
       const report = await traffic('from=2026-02-01&to=2026-02-03&by=channel');
-      expect(report.totals.find((r) => r.key === 'Paid Social')).toMatchObject({ newVisitors: 1, sessions: 1, newContacts: 1 });
-      expect(report.totals.find((r) => r.key === 'Direct')).toMatchObject({ newVisitors: 0, sessions: 1, newContacts: 0 });
+      expect(report.totals.find((r) => r.key === 'Paid Social')).toMatchObject({
+        newVisitors: 1,
+        sessions: 1,
+        newContacts: 1,
+      });
+      expect(report.totals.find((r) => r.key === 'Direct')).toMatchObject({
+        newVisitors: 0,
+        sessions: 1,
+        newContacts: 0,
+      });
     });
 
     it('never merges an identified contact into another, nor on placeholder ids', async () => {
       const at = Date.UTC(2026, 2, 1);
       await send({
         batch: [
-          { type: 'identify', anonymousId: 'shared-device', userId: 'alice', traits: { email: 'alice@example.com' }, messageId: mid(), timestamp: iso(at) },
-          { type: 'identify', anonymousId: 'shared-device', userId: 'bob', traits: { email: 'bob@example.com' }, messageId: mid(), timestamp: iso(at + 1000) },
-          { type: 'identify', anonymousId: 'undefined', userId: 'carol', traits: { email: 'carol@example.com' }, messageId: mid(), timestamp: iso(at + 2000) },
-          { type: 'identify', anonymousId: 'undefined', userId: 'dave', traits: { email: 'dave@example.com' }, messageId: mid(), timestamp: iso(at + 3000) },
+          {
+            type: 'identify',
+            anonymousId: 'shared-device',
+            userId: 'alice',
+            traits: { email: 'alice@example.com' },
+            messageId: mid(),
+            timestamp: iso(at),
+          },
+          {
+            type: 'identify',
+            anonymousId: 'shared-device',
+            userId: 'bob',
+            traits: { email: 'bob@example.com' },
+            messageId: mid(),
+            timestamp: iso(at + 1000),
+          },
+          {
+            type: 'identify',
+            anonymousId: 'undefined',
+            userId: 'carol',
+            traits: { email: 'carol@example.com' },
+            messageId: mid(),
+            timestamp: iso(at + 2000),
+          },
+          {
+            type: 'identify',
+            anonymousId: 'undefined',
+            userId: 'dave',
+            traits: { email: 'dave@example.com' },
+            messageId: mid(),
+            timestamp: iso(at + 3000),
+          },
         ],
       });
       const alice = (await contactByEmail('alice@example.com'))!;
@@ -246,8 +353,28 @@ describe(`ingest over HTTP (${testEngine})`, () => {
     it('alias links an anonymous id to a user', async () => {
       const at = Date.UTC(2026, 2, 2);
       await send({ batch: [page('alias-anon', at, 'https://example.com/?utm_source=newsletter&utm_medium=email')] });
-      await send({ batch: [{ type: 'alias', previousId: 'alias-anon', userId: 'alias-user', messageId: mid(), timestamp: iso(at + 1000) }] });
-      await send({ batch: [{ type: 'identify', userId: 'alias-user', traits: { email: 'alias@example.com' }, messageId: mid(), timestamp: iso(at + 2000) }] });
+      await send({
+        batch: [
+          {
+            type: 'alias',
+            previousId: 'alias-anon',
+            userId: 'alias-user',
+            messageId: mid(),
+            timestamp: iso(at + 1000),
+          },
+        ],
+      });
+      await send({
+        batch: [
+          {
+            type: 'identify',
+            userId: 'alias-user',
+            traits: { email: 'alias@example.com' },
+            messageId: mid(),
+            timestamp: iso(at + 2000),
+          },
+        ],
+      });
       const contact = (await contactByEmail('alias@example.com'))!;
       expect(contact.firstTouch).toMatchObject({ channel: 'Email' });
     });
@@ -260,7 +387,9 @@ describe(`ingest over HTTP (${testEngine})`, () => {
       await send({
         batch: [
           page(a, at, 'https://example.com/?utm_source=google&utm_medium=cpc&utm_campaign=brand'),
-          page(a, at + 10 * 60_000, 'https://example.com/pricing', { properties: { url: 'https://example.com/pricing', path: '/pricing', referrer: 'https://example.com/' } }),
+          page(a, at + 10 * 60_000, 'https://example.com/pricing', {
+            properties: { url: 'https://example.com/pricing', path: '/pricing', referrer: 'https://example.com/' },
+          }),
           page(a, at + 25 * 60_000, 'https://example.com/?utm_source=newsletter&utm_medium=email&utm_campaign=april'),
           page(a, at + 90 * 60_000, 'https://example.com/docs'),
         ],
@@ -270,13 +399,22 @@ describe(`ingest over HTTP (${testEngine})`, () => {
       expect(by['Paid Search']).toMatchObject({ newVisitors: 1, sessions: 1, pageViews: 2 });
       expect(by['Email']).toMatchObject({ newVisitors: 0, sessions: 1, pageViews: 1 });
       expect(by['Direct']).toMatchObject({ newVisitors: 0, sessions: 1, pageViews: 1 });
-      const sessions = await t.runtime.storage.db.selectFrom('sessions').select(['is_new_visitor']).where('anonymous_id', '=', a).orderBy('started_at').execute();
+      const sessions = await t.runtime.storage.db
+        .selectFrom('sessions')
+        .select(['is_new_visitor'])
+        .where('anonymous_id', '=', a)
+        .orderBy('started_at')
+        .execute();
       expect(sessions.map((s) => s.is_new_visitor)).toEqual([1, 0, 0]);
     });
 
     it('a batch sent three times, twice concurrently, changes nothing after the first', async () => {
       const at = Date.UTC(2026, 4, 1, 8);
-      const batch = { batch: Array.from({ length: 50 }, (_, i) => page(`retry-${i % 10}`, at + i * 1000, `https://example.com/p${i}?utm_source=bing&utm_medium=cpc`)) };
+      const batch = {
+        batch: Array.from({ length: 50 }, (_, i) =>
+          page(`retry-${i % 10}`, at + i * 1000, `https://example.com/p${i}?utm_source=bing&utm_medium=cpc`),
+        ),
+      };
       const first = await send(batch);
       expect(first.json().accepted).toBe(50);
       const [second, third] = await Promise.all([send(batch), send(batch)]);
@@ -300,7 +438,9 @@ describe(`ingest over HTTP (${testEngine})`, () => {
         url: '/api/reports/traffic?from=2026-01-01&to=2026-01-02',
         headers: { authorization: `Bearer ${ws.secretKey}` },
       });
-      expect(report.json().daily).toEqual([{ date: '2026-01-01', key: 'all', newVisitors: 1, sessions: 1, pageViews: 1, newContacts: 0 }]);
+      expect(report.json().daily).toEqual([
+        { date: '2026-01-01', key: 'all', newVisitors: 1, sessions: 1, pageViews: 1, newContacts: 0 },
+      ]);
     });
 
     it('pages through contacts with a cursor', async () => {
@@ -322,7 +462,11 @@ describe(`ingest over HTTP (${testEngine})`, () => {
         seen.push(...pageOf.contacts.map((c) => c.id));
         cursor = pageOf.next;
       } while (cursor);
-      const total = await t.runtime.storage.db.selectFrom('contacts').select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', t.workspaceId).executeTakeFirstOrThrow();
+      const total = await t.runtime.storage.db
+        .selectFrom('contacts')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('workspace_id', '=', t.workspaceId)
+        .executeTakeFirstOrThrow();
       expect(seen).toHaveLength(Number(total.n));
       expect(new Set(seen).size).toBe(seen.length);
     });

@@ -1,7 +1,7 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Analytics as SegmentAnalytics } from '@segment/analytics-node';
 import RudderAnalytics from '@rudderstack/rudder-sdk-node';
+import { Analytics as SegmentAnalytics } from '@segment/analytics-node';
 import { PostHog } from 'posthog-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContactDetail } from '../../src/contacts/contact-queries.js';
@@ -37,7 +37,9 @@ function lossyProxy(target: string): Promise<{ server: Server; url: string; post
     });
   });
   return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, posts })),
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, posts }),
+    ),
   );
 }
 
@@ -51,36 +53,78 @@ describe(`real client libraries against a running Kerma (${testEngine})`, () => 
     const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
     proxy = await lossyProxy(address);
 
-    const segment = new SegmentAnalytics({ writeKey: t.writeKey, host: proxy.url, flushInterval: 100, maxEventsInBatch: 50, maxRetries: 5 });
+    const segment = new SegmentAnalytics({
+      writeKey: t.writeKey,
+      host: proxy.url,
+      flushInterval: 100,
+      maxEventsInBatch: 50,
+      maxRetries: 5,
+    });
     segment.page({
       anonymousId: 'seg-anon',
       name: 'Pricing',
-      properties: { url: 'https://example.com/pricing?utm_source=google&utm_medium=cpc&utm_campaign=spring', path: '/pricing', referrer: 'https://www.google.com/' },
-      context: { userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15' },
+      properties: {
+        url: 'https://example.com/pricing?utm_source=google&utm_medium=cpc&utm_campaign=spring',
+        path: '/pricing',
+        referrer: 'https://www.google.com/',
+      },
+      context: {
+        userAgent:
+          'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
+      },
     });
     segment.track({ anonymousId: 'seg-anon', event: 'Pricing Viewed', properties: { plan: 'pro' } });
-    segment.identify({ anonymousId: 'seg-anon', userId: 'seg-user', traits: { email: 'jane.segment@acme.com', name: 'Jane' } });
+    segment.identify({
+      anonymousId: 'seg-anon',
+      userId: 'seg-user',
+      traits: { email: 'jane.segment@acme.com', name: 'Jane' },
+    });
     segment.track({ userId: 'seg-user', event: 'Demo Requested', properties: { seats: 10 } });
     sent += 4;
     await segment.closeAndFlush();
 
-    const rudder = new RudderAnalytics(t.writeKey, { dataPlaneUrl: proxy.url, flushAt: 50, flushInterval: 100, gzip: true, retryCount: 5, logLevel: 'error' });
+    const rudder = new RudderAnalytics(t.writeKey, {
+      dataPlaneUrl: proxy.url,
+      flushAt: 50,
+      flushInterval: 100,
+      gzip: true,
+      retryCount: 5,
+      logLevel: 'error',
+    });
     rudder.page({
       anonymousId: 'rud-anon',
       name: 'Home',
-      properties: { url: 'https://example.com/?utm_source=linkedin&utm_medium=paid_social&utm_campaign=abm', path: '/', referrer: 'https://www.linkedin.com/' },
+      properties: {
+        url: 'https://example.com/?utm_source=linkedin&utm_medium=paid_social&utm_campaign=abm',
+        path: '/',
+        referrer: 'https://www.linkedin.com/',
+      },
     });
     rudder.identify({ anonymousId: 'rud-anon', userId: 'rud-user', traits: { email: 'rudi@globex.com' } });
-    rudder.track({ anonymousId: 'rud-anon', userId: 'rud-user', event: 'Form Submitted', properties: { form: 'demo' } });
+    rudder.track({
+      anonymousId: 'rud-anon',
+      userId: 'rud-user',
+      event: 'Form Submitted',
+      properties: { form: 'demo' },
+    });
     sent += 3;
     await rudder.flush();
 
     // posthog-node sends the project key as api_key; Kerma's write key serves as the project key.
-    const ph = new PostHog(t.writeKey, { host: proxy.url, flushAt: 50, flushInterval: 100, fetchRetryCount: 5, fetchRetryDelay: 100 });
+    const ph = new PostHog(t.writeKey, {
+      host: proxy.url,
+      flushAt: 50,
+      flushInterval: 100,
+      fetchRetryCount: 5,
+      fetchRetryDelay: 100,
+    });
     ph.capture({
       distinctId: 'ph-anon',
       event: '$pageview',
-      properties: { $current_url: 'https://example.com/blog?utm_source=newsletter&utm_medium=email&utm_campaign=june', $referrer: '$direct' },
+      properties: {
+        $current_url: 'https://example.com/blog?utm_source=newsletter&utm_medium=email&utm_campaign=june',
+        $referrer: '$direct',
+      },
     });
     ph.identify({ distinctId: 'ph-user', properties: { $anon_distinct_id: 'ph-anon', email: 'pat@initech.com' } });
     ph.capture({ distinctId: 'ph-user', event: 'Demo Requested', properties: { value: 500 } });

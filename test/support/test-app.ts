@@ -29,7 +29,11 @@ export async function createTestApp(overrides: Partial<Config> = {}): Promise<Te
     writeKey: ws.writeKey,
     secretKey: ws.secretKey,
     async read<T>(path: string) {
-      const response = await app.inject({ method: 'GET', url: path, headers: { authorization: `Bearer ${ws.secretKey}` } });
+      const response = await app.inject({
+        method: 'GET',
+        url: path,
+        headers: { authorization: `Bearer ${ws.secretKey}` },
+      });
       if (response.statusCode !== 200) throw new Error(`GET ${path} → ${response.statusCode}: ${response.body}`);
       return response.json() as T;
     },

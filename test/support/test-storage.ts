@@ -21,7 +21,9 @@ export interface TestDatabase {
 export function assertTestDatabaseName(url: string): string {
   const name = new URL(url).pathname.replace(/^\//, '');
   if (!name.includes('test')) {
-    throw new Error(`refusing to use database "${name}" for tests: its name must contain "test" (KERMA_TEST_POSTGRES_URL)`);
+    throw new Error(
+      `refusing to use database "${name}" for tests: its name must contain "test" (KERMA_TEST_POSTGRES_URL)`,
+    );
   }
   return name;
 }

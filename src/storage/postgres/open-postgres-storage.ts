@@ -8,11 +8,14 @@ import {
   contactState,
   eventRow,
   newId,
+  SESSION_STATE_COLUMNS,
   sessionRow,
   sessionState,
+  sessionUpdate,
   visitorRow,
   visitorState,
 } from '../ingest-rows.js';
+import { mergeByWorkspace, splitOutcomes } from '../merge-batches.js';
 import { migrateToLatest } from '../migrations.js';
 import type { IngestOutcome, Storage, StorageOptions, WorkspaceBatch } from '../storage.js';
 
@@ -113,7 +116,7 @@ const IDENTITY_COLUMNS: Column[] = [
  * with a fixed number of parameters.
  */
 function unnestInsert(client: pg.PoolClient, table: string, cols: Column[], rows: object[], conflict: string) {
-  if (rows.length === 0) return Promise.resolve({ rowCount: 0 });
+  if (rows.length === 0) return Promise.resolve({ rowCount: 0, rows: [] } as unknown as pg.QueryResult);
   const arrays = cols.map(([name]) => rows.map((row) => (row as Record<string, unknown>)[name] ?? null));
   const list = cols.map(([name]) => name).join(', ');
   const unnest = cols.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ');
@@ -163,10 +166,10 @@ export async function openPostgresStorage(url: string, options: StorageOptions):
     const sessionIds = [...visitors.values()].flatMap((v) => (v.sessionId ? [v.sessionId] : []));
     const sessions = new Map<string, SessionState>();
     if (sessionIds.length > 0) {
-      const rows = await client.query('SELECT * FROM sessions WHERE workspace_id = $1 AND id = ANY($2::text[])', [
-        workspaceId,
-        sessionIds,
-      ]);
+      const rows = await client.query(
+        `SELECT ${SESSION_STATE_COLUMNS.join(', ')} FROM sessions WHERE workspace_id = $1 AND id = ANY($2::text[])`,
+        [workspaceId, sessionIds],
+      );
       for (const row of rows.rows) {
         const s = sessionState(row);
         sessions.set(s.id, s);
@@ -214,7 +217,7 @@ export async function openPostgresStorage(url: string, options: StorageOptions):
       'events',
       EVENT_COLUMNS,
       plan.events.map((p) => eventRow(workspaceId, p)),
-      'ON CONFLICT DO NOTHING',
+      'ON CONFLICT DO NOTHING RETURNING message_id',
     );
     await unnestInsert(
       client,
@@ -227,9 +230,25 @@ export async function openPostgresStorage(url: string, options: StorageOptions):
       client,
       'sessions',
       SESSION_COLUMNS,
-      plan.sessions.map((s) => sessionRow(workspaceId, s)),
-      `ON CONFLICT (workspace_id, id) DO UPDATE SET ${updateAll(SESSION_COLUMNS, ['workspace_id', 'id'])}`,
+      plan.sessions.filter((s) => s.isNew).map((s) => sessionRow(workspaceId, s)),
+      'ON CONFLICT DO NOTHING',
     );
+    const updated = plan.sessions.filter((s) => !s.isNew).map((s) => sessionUpdate(workspaceId, s));
+    if (updated.length > 0) {
+      await client.query(
+        `UPDATE sessions t SET contact_id = u.contact_id, last_at = u.last_at, page_views = u.page_views, events = u.events
+         FROM unnest($2::text[], $3::text[], $4::bigint[], $5::integer[], $6::integer[]) AS u(id, contact_id, last_at, page_views, events)
+         WHERE t.workspace_id = $1 AND t.id = u.id`,
+        [
+          workspaceId,
+          updated.map((u) => u.id),
+          updated.map((u) => u.contact_id),
+          updated.map((u) => u.last_at),
+          updated.map((u) => u.page_views),
+          updated.map((u) => u.events),
+        ],
+      );
+    }
     await unnestInsert(
       client,
       'contacts',
@@ -281,7 +300,7 @@ export async function openPostgresStorage(url: string, options: StorageOptions):
          new_visitors = daily_rollups.new_visitors + excluded.new_visitors, sessions = daily_rollups.sessions + excluded.sessions,
          page_views = daily_rollups.page_views + excluded.page_views, new_contacts = daily_rollups.new_contacts + excluded.new_contacts`,
     );
-    return inserted.rowCount ?? 0;
+    return new Set<string>(((inserted as pg.QueryResult).rows ?? []).map((r) => r.message_id as string));
   };
 
   return {
@@ -295,8 +314,8 @@ export async function openPostgresStorage(url: string, options: StorageOptions):
         const ids = [...new Set(batches.map((b) => b.workspaceId))].sort();
         for (const id of ids) await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [id]);
         const now = Date.now();
-        const outcomes: IngestOutcome[] = [];
-        for (const batch of batches) {
+        const stored = new Map<string, Set<string>>();
+        for (const batch of mergeByWorkspace(batches)) {
           const state = await load(client, batch.workspaceId, collectKeys(batch.events));
           const plan = planIngest(batch.events, state, {
             timeZone: batch.timeZone,
@@ -304,11 +323,10 @@ export async function openPostgresStorage(url: string, options: StorageOptions):
             channelRules: options.channelRules,
             newId,
           });
-          const inserted = await write(client, batch.workspaceId, plan, now);
-          outcomes.push({ inserted, duplicates: batch.events.length - inserted });
+          stored.set(batch.workspaceId, await write(client, batch.workspaceId, plan, now));
         }
         await client.query('COMMIT');
-        return outcomes;
+        return splitOutcomes(batches, stored);
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {});
         throw error;

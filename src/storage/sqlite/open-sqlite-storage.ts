@@ -8,11 +8,14 @@ import {
   contactState,
   eventRow,
   newId,
+  SESSION_STATE_COLUMNS,
   sessionRow,
   sessionState,
+  sessionUpdate,
   visitorRow,
   visitorState,
 } from '../ingest-rows.js';
+import { mergeByWorkspace, splitOutcomes } from '../merge-batches.js';
 import { migrateToLatest } from '../migrations.js';
 import type { IngestOutcome, Storage, StorageOptions, WorkspaceBatch } from '../storage.js';
 
@@ -20,9 +23,11 @@ function openConnection(file: string): BetterSqlite3.Database {
   const db = new BetterSqlite3(file);
   db.pragma('journal_mode = WAL');
   // FULL: every commit's WAL frame is fsynced, so an acknowledged event survives power loss, not just a crash.
-  db.pragma('synchronous = FULL');
+  db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 15000');
   db.pragma('foreign_keys = ON');
+  db.pragma('cache_size = -65536');
+  db.pragma('mmap_size = 268435456');
   return db;
 }
 
@@ -43,15 +48,15 @@ export async function openSqliteStorage(file: string, options: StorageOptions): 
   await migrateToLatest(db as Kysely<unknown>);
   const writer = openConnection(file);
 
-  const inList = (table: string, column: string, extra = '') =>
+  const inList = (table: string, column: string, extra = '', select = '*') =>
     writer.prepare(
-      `SELECT * FROM ${table} WHERE workspace_id = ? ${extra} AND ${column} IN (SELECT value FROM json_each(?))`,
+      `SELECT ${select} FROM ${table} WHERE workspace_id = ? ${extra} AND ${column} IN (SELECT value FROM json_each(?))`,
     );
   const selExisting = writer
     .prepare('SELECT message_id FROM events WHERE workspace_id = ? AND message_id IN (SELECT value FROM json_each(?))')
     .pluck();
   const selVisitors = inList('visitors', 'anonymous_id');
-  const selSessions = inList('sessions', 'id');
+  const selSessions = inList('sessions', 'id', '', SESSION_STATE_COLUMNS.join(', '));
   const selContacts = inList('contacts', 'id');
   const selIdentities = inList('identities', 'value', 'AND kind = ?');
 
@@ -81,12 +86,14 @@ export async function openSqliteStorage(file: string, options: StorageOptions): 
     'library',
   ]);
   const insEvent = writer.prepare(`INSERT OR IGNORE INTO events (${eventCols.list}) VALUES (${eventCols.params})`);
-  const upsert = (table: string, names: string[], key: string, updateNames: string[]) => {
+  const insert = (table: string, names: string[]) => {
     const c = columns(names);
-    return writer.prepare(
-      `INSERT INTO ${table} (${c.list}) VALUES (${c.params}) ON CONFLICT (${key}) DO UPDATE SET ${columns(updateNames).updates}`,
-    );
+    return writer.prepare(`INSERT INTO ${table} (${c.list}) VALUES (${c.params})`);
   };
+  const update = (table: string, key: string[], names: string[]) =>
+    writer.prepare(
+      `UPDATE ${table} SET ${names.map((n) => `${n} = @${n}`).join(', ')} WHERE ${key.map((k) => `${k} = @${k}`).join(' AND ')}`,
+    );
   const visitorNames = [
     'workspace_id',
     'anonymous_id',
@@ -96,7 +103,8 @@ export async function openSqliteStorage(file: string, options: StorageOptions): 
     'session_id',
     'first_touch',
   ];
-  const upVisitor = upsert('visitors', visitorNames, 'workspace_id, anonymous_id', visitorNames.slice(2));
+  const insVisitor = insert('visitors', visitorNames);
+  const updVisitor = update('visitors', ['workspace_id', 'anonymous_id'], visitorNames.slice(2));
   const sessionNames = [
     'workspace_id',
     'id',
@@ -115,7 +123,14 @@ export async function openSqliteStorage(file: string, options: StorageOptions): 
     'landing_page',
     'is_new_visitor',
   ];
-  const upSession = upsert('sessions', sessionNames, 'workspace_id, id', sessionNames.slice(2));
+  const insSession = insert('sessions', sessionNames);
+  const updSession = update('sessions', ['workspace_id', 'id'], ['contact_id', 'last_at', 'page_views', 'events']);
+  const upsert = (table: string, names: string[], key: string, updateNames: string[]) => {
+    const c = columns(names);
+    return writer.prepare(
+      `INSERT INTO ${table} (${c.list}) VALUES (${c.params}) ON CONFLICT (${key}) DO UPDATE SET ${columns(updateNames).updates}`,
+    );
+  };
   const contactNames = [
     'workspace_id',
     'id',
@@ -194,11 +209,17 @@ export async function openSqliteStorage(file: string, options: StorageOptions): 
     return { existingMessageIds: new Set(existing), visitors, sessions, contacts, identities };
   };
 
-  const write = (workspaceId: string, plan: IngestPlan, now: number): number => {
-    let inserted = 0;
-    for (const planned of plan.events) inserted += insEvent.run(eventRow(workspaceId, planned)).changes;
-    for (const v of plan.visitors) upVisitor.run(visitorRow(workspaceId, v));
-    for (const s of plan.sessions) upSession.run(sessionRow(workspaceId, s));
+  /** Applies a plan; returns the messageIds stored. */
+  const write = (workspaceId: string, plan: IngestPlan, now: number): Set<string> => {
+    const inserted = new Set<string>();
+    for (const planned of plan.events) {
+      if (insEvent.run(eventRow(workspaceId, planned)).changes > 0) inserted.add(planned.event.messageId);
+    }
+    for (const v of plan.visitors) (v.isNew ? insVisitor : updVisitor).run(visitorRow(workspaceId, v));
+    for (const s of plan.sessions) {
+      if (s.isNew) insSession.run(sessionRow(workspaceId, s));
+      else updSession.run(sessionUpdate(workspaceId, s));
+    }
     for (const c of plan.contacts) upContact.run(contactRow(workspaceId, c, now));
     for (const i of plan.identities) insIdentity.run(workspaceId, i.kind, i.value, i.contactId, i.createdAt);
     for (const link of plan.links) {
@@ -225,7 +246,8 @@ export async function openSqliteStorage(file: string, options: StorageOptions): 
 
   const ingestAll = writer.transaction((batches: WorkspaceBatch[]): IngestOutcome[] => {
     const now = Date.now();
-    return batches.map((batch) => {
+    const stored = new Map<string, Set<string>>();
+    for (const batch of mergeByWorkspace(batches)) {
       const state = load(batch.workspaceId, collectKeys(batch.events));
       const plan = planIngest(batch.events, state, {
         timeZone: batch.timeZone,
@@ -233,9 +255,9 @@ export async function openSqliteStorage(file: string, options: StorageOptions): 
         channelRules: options.channelRules,
         newId,
       });
-      const inserted = write(batch.workspaceId, plan, now);
-      return { inserted, duplicates: batch.events.length - inserted };
-    });
+      stored.set(batch.workspaceId, write(batch.workspaceId, plan, now));
+    }
+    return splitOutcomes(batches, stored);
   });
 
   return {
