@@ -24,12 +24,13 @@ export async function runDemo(
   const chunk = 2_000;
   for (let i = 0; i < messages.length; i += chunk) {
     const slice = messages.slice(i, i + chunk);
-    const { events } = normalizeSegment(
-      { batch: slice },
-      'batch',
-      { receivedAt: Date.now(), ip: null, browserUserAgent: null, keepFullIp: false, maxEventBytes: 32 * 1024 },
-      0,
-    );
+    const { events } = normalizeSegment({ batch: slice }, 'batch', {
+      receivedAt: Date.now(),
+      ip: null,
+      browserUserAgent: null,
+      keepFullIp: false,
+      maxEventBytes: 32 * 1024,
+    });
     const [outcome] = await storage.ingest([{ workspaceId: workspace.id, timeZone: workspace.timeZone, events }]);
     result.inserted += outcome!.inserted;
     result.duplicates += outcome!.duplicates;

@@ -156,12 +156,13 @@ export async function importContactsCsv(
       timestamp: new Date(created).toISOString(),
       context: { library: { name: 'kerma-csv-import' } },
     };
-    const normalized = normalizeSegment(
-      message,
-      'identify',
-      { receivedAt, ip: null, browserUserAgent: null, keepFullIp: false, maxEventBytes: 32 * 1024 },
-      0,
-    );
+    const normalized = normalizeSegment(message, 'identify', {
+      receivedAt,
+      ip: null,
+      browserUserAgent: null,
+      keepFullIp: false,
+      maxEventBytes: 32 * 1024,
+    });
     for (const r of normalized.rejected) result.rejected.push({ line: info.lines, reason: r.reason });
     pending.push(...normalized.events);
     if (pending.length >= CHUNK) {

@@ -29,6 +29,20 @@ export interface RawEventFields {
   anonymousMayBeUser?: boolean;
 }
 
+// Kept in their own columns (url, path, referrer, user_agent, ip, library), so not stored twice in the context JSON.
+const CONTEXT_IN_COLUMNS = new Set(['page', 'userAgent', 'ip', 'library']);
+
+function storedContext(context: Record<string, unknown>): string {
+  const rest: Record<string, unknown> = {};
+  for (const key in context) if (!CONTEXT_IN_COLUMNS.has(key)) rest[key] = context[key];
+  return JSON.stringify(rest);
+}
+
+/** UTF-8 size without encoding when the answer is clear from the length (a char is 1 to 3 bytes). */
+function byteSize(text: string, limit: number): number {
+  return text.length * 3 <= limit ? text.length : Buffer.byteLength(text);
+}
+
 export type BuildResult = { ok: true; event: IngestEvent } | { ok: false; reason: string; messageId?: string };
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
@@ -109,6 +123,22 @@ export function buildEvent(raw: RawEventFields, request: RequestInfo, rawItem: u
   const ip = ipRaw ? (request.keepFullIp ? ipRaw : anonymizeIp(ipRaw)) : null;
   const context = raw.context;
   if ('ip' in context) context['ip'] = ip;
+  const properties = isRecord(raw.properties) ? raw.properties : {};
+  const traits = isRecord(raw.traits) ? raw.traits : null;
+  const json = {
+    properties: JSON.stringify(properties),
+    context: storedContext(context),
+    traits: traits ? JSON.stringify(traits) : null,
+  };
+  const size =
+    byteSize(json.properties, request.maxEventBytes) +
+    byteSize(json.context, request.maxEventBytes) +
+    (json.traits ? byteSize(json.traits, request.maxEventBytes) : 0);
+  if (size > request.maxEventBytes) {
+    return fail(
+      `event is ${size} bytes (properties, traits and context); the limit is ${request.maxEventBytes} bytes per event`,
+    );
+  }
 
   return {
     ok: true,
@@ -120,8 +150,8 @@ export function buildEvent(raw: RawEventFields, request: RequestInfo, rawItem: u
       userId,
       previousId,
       groupId,
-      traits: isRecord(raw.traits) ? raw.traits : null,
-      properties: isRecord(raw.properties) ? raw.properties : {},
+      traits,
+      properties,
       context,
       timestamp,
       receivedAt: request.receivedAt,
@@ -134,6 +164,7 @@ export function buildEvent(raw: RawEventFields, request: RequestInfo, rawItem: u
       device: client.device,
       isBot: client.isBot,
       library: raw.library,
+      json,
       ...(raw.anonymousMayBeUser ? { anonymousMayBeUser: true } : {}),
     },
   };

@@ -111,18 +111,13 @@ export async function importEventsFile(
       });
       return;
     }
-    const normalized = normalizeSegment(
-      { batch: [message] },
-      'batch',
-      {
-        receivedAt: Date.now(),
-        ip: null,
-        browserUserAgent: null,
-        keepFullIp: options.keepFullIp,
-        maxEventBytes: options.maxEventBytes,
-      },
-      Buffer.byteLength(line),
-    );
+    const normalized = normalizeSegment({ batch: [message] }, 'batch', {
+      receivedAt: Date.now(),
+      ip: null,
+      browserUserAgent: null,
+      keepFullIp: options.keepFullIp,
+      maxEventBytes: options.maxEventBytes,
+    });
     for (const r of normalized.rejected) result.rejected.push({ ...r, index: result.lines - 1, line: lineNumber });
     pending.push(...normalized.events);
   };

@@ -42,6 +42,8 @@ export interface IngestEvent {
   device: string | null;
   isBot: boolean;
   library: string | null;
+  /** properties, context (without what has its own column) and traits, serialised once for size check and storage. */
+  json: { properties: string; context: string; traits: string | null };
   /** PostHog's distinct_id may be a user id already known to Kerma. */
   anonymousMayBeUser?: boolean;
 }

@@ -1,6 +1,6 @@
 import { buildEvent, isRecord, optionalString, type RawEventFields } from './build-event.js';
 import type { CampaignInfo, PageInfo } from './ingest-event.js';
-import { itemTooLarge, type NormalizedBatch } from './normalized-batch.js';
+import type { NormalizedBatch } from './normalized-batch.js';
 import type { RequestInfo } from './request-info.js';
 
 /** The PostHog body's events: `{batch:[…]}`, a bare array, or one event (capture / e endpoints). */
@@ -68,12 +68,7 @@ function traitsFrom(properties: Record<string, unknown>): Record<string, unknown
  * `distinct_id` is treated as the anonymous id unless the event identifies (then it is the user id).
  * @example normalizePosthog([{ event: '$pageview', distinct_id: 'a1', properties: { $current_url: 'https://x.io/' } }], body, request, 100)
  */
-export function normalizePosthog(
-  items: unknown[],
-  body: unknown,
-  request: RequestInfo,
-  bodyBytes: number,
-): NormalizedBatch {
+export function normalizePosthog(items: unknown[], body: unknown, request: RequestInfo): NormalizedBatch {
   const result: NormalizedBatch = { events: [], rejected: [] };
   const batchSentAt = isRecord(body) ? body['sent_at'] : undefined;
   items.forEach((item, index) => {
@@ -82,11 +77,6 @@ export function normalizePosthog(
       return;
     }
     const uuid = typeof item['uuid'] === 'string' ? item['uuid'] : undefined;
-    const tooLarge = itemTooLarge(item, bodyBytes, request.maxEventBytes);
-    if (tooLarge) {
-      result.rejected.push({ index, reason: tooLarge, ...(uuid ? { messageId: uuid } : {}) });
-      return;
-    }
     const event = item['event'];
     if (typeof event !== 'string' || event === '') {
       result.rejected.push({

@@ -1,6 +1,6 @@
 import { buildEvent, isRecord, optionalString } from './build-event.js';
 import type { CampaignInfo, EventType, PageInfo } from './ingest-event.js';
-import { itemTooLarge, type NormalizedBatch } from './normalized-batch.js';
+import type { NormalizedBatch } from './normalized-batch.js';
 import type { RequestInfo } from './request-info.js';
 
 const TYPES = new Set<EventType>(['track', 'page', 'screen', 'identify', 'group', 'alias']);
@@ -73,7 +73,6 @@ export function normalizeSegment(
   body: Record<string, unknown>,
   route: EventType | 'batch',
   request: RequestInfo,
-  bodyBytes: number,
 ): NormalizedBatch {
   const result: NormalizedBatch = { events: [], rejected: [] };
   let items: unknown[];
@@ -91,12 +90,7 @@ export function normalizeSegment(
       result.rejected.push({ index, reason: 'message must be a JSON object' });
       return;
     }
-    const tooLarge = itemTooLarge(item, bodyBytes, request.maxEventBytes);
     const messageId = typeof item['messageId'] === 'string' ? item['messageId'] : undefined;
-    if (tooLarge) {
-      result.rejected.push({ index, reason: tooLarge, ...(messageId ? { messageId } : {}) });
-      return;
-    }
     const type = route === 'batch' ? item['type'] : route;
     if (typeof type !== 'string' || !TYPES.has(type as EventType)) {
       result.rejected.push({

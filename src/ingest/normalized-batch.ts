@@ -5,10 +5,3 @@ export interface NormalizedBatch {
   events: IngestEvent[];
   rejected: RejectedEvent[];
 }
-
-/** Byte size of one item when the whole body is over the per-event limit (else no item can be). */
-export function itemTooLarge(item: unknown, bodyBytes: number, maxEventBytes: number): string | null {
-  if (bodyBytes <= maxEventBytes) return null;
-  const size = Buffer.byteLength(JSON.stringify(item));
-  return size > maxEventBytes ? `event is ${size} bytes; the limit is ${maxEventBytes} bytes per event` : null;
-}

@@ -10,15 +10,6 @@ export function newId(prefix: string): string {
 
 const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
 
-// Kept in their own columns (url, path, referrer, user_agent, ip, library), so not stored twice in the context JSON.
-const CONTEXT_IN_COLUMNS = new Set(['page', 'userAgent', 'ip', 'library']);
-
-function storedContext(context: Record<string, unknown>): string {
-  const rest: Record<string, unknown> = {};
-  for (const key in context) if (!CONTEXT_IN_COLUMNS.has(key)) rest[key] = context[key];
-  return JSON.stringify(rest);
-}
-
 export function eventRow(workspaceId: string, planned: PlannedEvent): EventsTable {
   const e = planned.event;
   return {
@@ -32,9 +23,9 @@ export function eventRow(workspaceId: string, planned: PlannedEvent): EventsTabl
     session_id: planned.sessionId,
     timestamp: e.timestamp,
     received_at: e.receivedAt,
-    properties: JSON.stringify(e.properties),
-    traits: json(e.traits),
-    context: storedContext(e.context),
+    properties: e.json.properties,
+    traits: e.json.traits,
+    context: e.json.context,
     url: e.page?.url ?? null,
     path: e.page?.path ?? null,
     referrer: e.page?.referrer ?? null,

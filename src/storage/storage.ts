@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { ChannelRule } from '../config.js';
 import type { IngestEvent } from '../ingest/ingest-event.js';
 import type { Database } from './database-schema.js';
 
@@ -29,5 +30,6 @@ export interface Storage {
 
 export interface StorageOptions {
   sessionTimeoutMs: number;
-  channelRules: import('../attribution/group-channel.js').CompiledChannelRules;
+  /** Custom channel rules (config); compiled by the storage, also inside a writer thread. */
+  channelRules: ChannelRule[];
 }

@@ -79,12 +79,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: AppDeps): void 
       throw new KermaError('bad_request', 'request body must be a JSON object');
     }
     const owner = await ownerOfKey(deps.workspaces, ingestKey(request, body));
-    const batch = normalizeSegment(
-      body as Record<string, unknown>,
-      route,
-      requestInfo(request, deps, receivedAt),
-      Buffer.byteLength(text),
-    );
+    const batch = normalizeSegment(body as Record<string, unknown>, route, requestInfo(request, deps, receivedAt));
     return commit(deps, reply, owner.workspace, batch);
   };
 
@@ -112,7 +107,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: AppDeps): void 
     if (!items)
       throw new KermaError('bad_request', 'expected {"api_key", "batch": [...]}, an array of events, or one event');
     const owner = await ownerOfKey(deps.workspaces, posthogApiKey(body, items) ?? ingestKey(request, body));
-    const batch = normalizePosthog(items, body, requestInfo(request, deps, receivedAt), Buffer.byteLength(text));
+    const batch = normalizePosthog(items, body, requestInfo(request, deps, receivedAt));
     return commit(deps, reply, owner.workspace, batch);
   };
   for (const path of ['/batch', '/batch/', '/capture', '/capture/', '/e', '/e/', '/i/v0/e', '/i/v0/e/']) {

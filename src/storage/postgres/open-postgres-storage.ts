@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { compileChannelRules } from '../../attribution/group-channel.js';
 import type { ContactState, IngestKeys, IngestState, SessionState, VisitorState } from '../../ingest/ingest-state.js';
 import { collectKeys, type IngestPlan, planIngest } from '../../ingest/plan-ingest.js';
 import type { Database } from '../database-schema.js';
@@ -148,7 +149,11 @@ function createPool(url: string): pg.Pool {
  * can ingest into one database without double-counting visitors or sessions.
  * @example const storage = await openPostgresStorage('postgres://postgres@127.0.0.1:5432/kerma', options)
  */
-export async function openPostgresStorage(url: string, options: StorageOptions): Promise<Storage> {
+export async function openPostgresStorage(url: string, storageOptions: StorageOptions): Promise<Storage> {
+  const options = {
+    sessionTimeoutMs: storageOptions.sessionTimeoutMs,
+    channelRules: compileChannelRules(storageOptions.channelRules),
+  };
   const pool = createPool(url);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   await migrateToLatest(db as Kysely<unknown>);

@@ -1,29 +1,15 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import type { ContactState, IngestKeys, IngestState, SessionState, VisitorState } from '../../ingest/ingest-state.js';
-import { collectKeys, type IngestPlan, planIngest } from '../../ingest/plan-ingest.js';
 import type { Database } from '../database-schema.js';
-import {
-  contactRow,
-  contactState,
-  eventRow,
-  newId,
-  SESSION_STATE_COLUMNS,
-  sessionRow,
-  sessionState,
-  sessionUpdate,
-  visitorRow,
-  visitorState,
-} from '../ingest-rows.js';
-import { mergeByWorkspace, splitOutcomes } from '../merge-batches.js';
 import { migrateToLatest } from '../migrations.js';
-import type { IngestOutcome, Storage, StorageOptions, WorkspaceBatch } from '../storage.js';
+import type { Storage, StorageOptions } from '../storage.js';
+import { createSqliteIngestWriter } from './sqlite-ingest-writer.js';
 
 function openConnection(file: string): BetterSqlite3.Database {
   const db = new BetterSqlite3(file);
   db.pragma('journal_mode = WAL');
   // FULL: every commit's WAL frame is fsynced, so an acknowledged event survives power loss, not just a crash.
-  db.pragma('synchronous = NORMAL');
+  db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 15000');
   db.pragma('foreign_keys = ON');
   db.pragma('cache_size = -65536');
@@ -31,15 +17,10 @@ function openConnection(file: string): BetterSqlite3.Database {
   return db;
 }
 
-const columns = (names: string[]) => ({
-  list: names.join(', '),
-  params: names.map((n) => `@${n}`).join(', '),
-  updates: names.map((n) => `${n} = excluded.${n}`).join(', '),
-});
-
 /**
  * SQLite storage: one file, WAL. Reads go through Kysely on one connection; ingest writes through prepared statements
- * on a second connection, one IMMEDIATE transaction per group commit.
+ * on a second connection, one IMMEDIATE transaction per group commit. (A writer thread was measured and was slower:
+ * the insert and commit cost is the limit, and copying events to a thread only added to it.)
  * @example const storage = await openSqliteStorage('./kerma.db', options)
  */
 export async function openSqliteStorage(file: string, options: StorageOptions): Promise<Storage> {
@@ -47,224 +28,13 @@ export async function openSqliteStorage(file: string, options: StorageOptions): 
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: readerConnection }) });
   await migrateToLatest(db as Kysely<unknown>);
   const writer = openConnection(file);
-
-  const inList = (table: string, column: string, extra = '', select = '*') =>
-    writer.prepare(
-      `SELECT ${select} FROM ${table} WHERE workspace_id = ? ${extra} AND ${column} IN (SELECT value FROM json_each(?))`,
-    );
-  const selExisting = writer
-    .prepare('SELECT message_id FROM events WHERE workspace_id = ? AND message_id IN (SELECT value FROM json_each(?))')
-    .pluck();
-  const selVisitors = inList('visitors', 'anonymous_id');
-  const selSessions = inList('sessions', 'id', '', SESSION_STATE_COLUMNS.join(', '));
-  const selContacts = inList('contacts', 'id');
-  const selIdentities = inList('identities', 'value', 'AND kind = ?');
-
-  const eventCols = columns([
-    'workspace_id',
-    'message_id',
-    'type',
-    'name',
-    'anonymous_id',
-    'user_id',
-    'contact_id',
-    'session_id',
-    'timestamp',
-    'received_at',
-    'properties',
-    'traits',
-    'context',
-    'url',
-    'path',
-    'referrer',
-    'ip',
-    'user_agent',
-    'browser',
-    'os',
-    'device',
-    'is_bot',
-    'library',
-  ]);
-  const insEvent = writer.prepare(`INSERT OR IGNORE INTO events (${eventCols.list}) VALUES (${eventCols.params})`);
-  const insert = (table: string, names: string[]) => {
-    const c = columns(names);
-    return writer.prepare(`INSERT INTO ${table} (${c.list}) VALUES (${c.params})`);
-  };
-  const update = (table: string, key: string[], names: string[]) =>
-    writer.prepare(
-      `UPDATE ${table} SET ${names.map((n) => `${n} = @${n}`).join(', ')} WHERE ${key.map((k) => `${k} = @${k}`).join(' AND ')}`,
-    );
-  const visitorNames = [
-    'workspace_id',
-    'anonymous_id',
-    'contact_id',
-    'first_seen_at',
-    'last_seen_at',
-    'session_id',
-    'first_touch',
-  ];
-  const insVisitor = insert('visitors', visitorNames);
-  const updVisitor = update('visitors', ['workspace_id', 'anonymous_id'], visitorNames.slice(2));
-  const sessionNames = [
-    'workspace_id',
-    'id',
-    'anonymous_id',
-    'contact_id',
-    'started_at',
-    'last_at',
-    'page_views',
-    'events',
-    'touch',
-    'campaign_key',
-    'channel',
-    'source',
-    'medium',
-    'campaign',
-    'landing_page',
-    'is_new_visitor',
-  ];
-  const insSession = insert('sessions', sessionNames);
-  const updSession = update('sessions', ['workspace_id', 'id'], ['contact_id', 'last_at', 'page_views', 'events']);
-  const upsert = (table: string, names: string[], key: string, updateNames: string[]) => {
-    const c = columns(names);
-    return writer.prepare(
-      `INSERT INTO ${table} (${c.list}) VALUES (${c.params}) ON CONFLICT (${key}) DO UPDATE SET ${columns(updateNames).updates}`,
-    );
-  };
-  const contactNames = [
-    'workspace_id',
-    'id',
-    'email',
-    'user_id',
-    'traits',
-    'first_touch',
-    'last_touch',
-    'first_channel',
-    'first_source',
-    'first_medium',
-    'first_campaign',
-    'first_landing_page',
-    'created_at',
-    'updated_at',
-    'last_seen_at',
-  ];
-  const upContact = upsert(
-    'contacts',
-    contactNames,
-    'workspace_id, id',
-    contactNames.slice(2).filter((n) => n !== 'created_at'),
-  );
-  const insIdentity = writer.prepare(
-    'INSERT OR IGNORE INTO identities (workspace_id, kind, value, contact_id, created_at) VALUES (?, ?, ?, ?, ?)',
-  );
-  const linkEvents = writer.prepare(
-    'UPDATE events SET contact_id = ? WHERE workspace_id = ? AND anonymous_id = ? AND contact_id IS NULL',
-  );
-  const linkSessions = writer.prepare(
-    'UPDATE sessions SET contact_id = ? WHERE workspace_id = ? AND anonymous_id = ? AND contact_id IS NULL',
-  );
-  const upRollup = writer.prepare(
-    `INSERT INTO daily_rollups (workspace_id, day, channel, source, medium, campaign, landing_page, new_visitors, sessions, page_views, new_contacts)
-     VALUES (@workspace_id, @day, @channel, @source, @medium, @campaign, @landing_page, @new_visitors, @sessions, @page_views, @new_contacts)
-     ON CONFLICT (workspace_id, day, channel, source, medium, campaign, landing_page) DO UPDATE SET
-       new_visitors = new_visitors + excluded.new_visitors, sessions = sessions + excluded.sessions,
-       page_views = page_views + excluded.page_views, new_contacts = new_contacts + excluded.new_contacts`,
-  );
-
-  const load = (workspaceId: string, keys: IngestKeys): IngestState => {
-    const visitors = new Map<string, VisitorState>();
-    for (const row of selVisitors.all(workspaceId, JSON.stringify(keys.anonymousIds)) as never[]) {
-      const v = visitorState(row);
-      visitors.set(v.anonymousId, v);
-    }
-    const sessionIds = [...visitors.values()].flatMap((v) => (v.sessionId ? [v.sessionId] : []));
-    const sessions = new Map<string, SessionState>();
-    if (sessionIds.length > 0) {
-      for (const row of selSessions.all(workspaceId, JSON.stringify(sessionIds)) as never[]) {
-        const s = sessionState(row);
-        sessions.set(s.id, s);
-      }
-    }
-    const identities = new Map<string, string>();
-    for (const kind of ['user', 'email'] as const) {
-      const values = keys.identityKeys.filter((k) => k.kind === kind).map((k) => k.value);
-      if (values.length === 0) continue;
-      for (const row of selIdentities.all(workspaceId, kind, JSON.stringify(values)) as Array<{
-        value: string;
-        contact_id: string;
-      }>) {
-        identities.set(`${kind}:${row.value}`, row.contact_id);
-      }
-    }
-    const contactIds = new Set<string>(identities.values());
-    for (const v of visitors.values()) if (v.contactId) contactIds.add(v.contactId);
-    const contacts = new Map<string, ContactState>();
-    if (contactIds.size > 0) {
-      for (const row of selContacts.all(workspaceId, JSON.stringify([...contactIds])) as never[]) {
-        const c = contactState(row);
-        contacts.set(c.id, c);
-      }
-    }
-    const existing = selExisting.all(workspaceId, JSON.stringify(keys.messageIds)) as string[];
-    return { existingMessageIds: new Set(existing), visitors, sessions, contacts, identities };
-  };
-
-  /** Applies a plan; returns the messageIds stored. */
-  const write = (workspaceId: string, plan: IngestPlan, now: number): Set<string> => {
-    const inserted = new Set<string>();
-    for (const planned of plan.events) {
-      if (insEvent.run(eventRow(workspaceId, planned)).changes > 0) inserted.add(planned.event.messageId);
-    }
-    for (const v of plan.visitors) (v.isNew ? insVisitor : updVisitor).run(visitorRow(workspaceId, v));
-    for (const s of plan.sessions) {
-      if (s.isNew) insSession.run(sessionRow(workspaceId, s));
-      else updSession.run(sessionUpdate(workspaceId, s));
-    }
-    for (const c of plan.contacts) upContact.run(contactRow(workspaceId, c, now));
-    for (const i of plan.identities) insIdentity.run(workspaceId, i.kind, i.value, i.contactId, i.createdAt);
-    for (const link of plan.links) {
-      linkEvents.run(link.contactId, workspaceId, link.anonymousId);
-      linkSessions.run(link.contactId, workspaceId, link.anonymousId);
-    }
-    for (const r of plan.rollups) {
-      upRollup.run({
-        workspace_id: workspaceId,
-        day: r.day,
-        channel: r.channel,
-        source: r.source,
-        medium: r.medium,
-        campaign: r.campaign,
-        landing_page: r.landingPage,
-        new_visitors: r.newVisitors,
-        sessions: r.sessions,
-        page_views: r.pageViews,
-        new_contacts: r.newContacts,
-      });
-    }
-    return inserted;
-  };
-
-  const ingestAll = writer.transaction((batches: WorkspaceBatch[]): IngestOutcome[] => {
-    const now = Date.now();
-    const stored = new Map<string, Set<string>>();
-    for (const batch of mergeByWorkspace(batches)) {
-      const state = load(batch.workspaceId, collectKeys(batch.events));
-      const plan = planIngest(batch.events, state, {
-        timeZone: batch.timeZone,
-        sessionTimeoutMs: options.sessionTimeoutMs,
-        channelRules: options.channelRules,
-        newId,
-      });
-      stored.set(batch.workspaceId, write(batch.workspaceId, plan, now));
-    }
-    return splitOutcomes(batches, stored);
-  });
+  const write = createSqliteIngestWriter(writer, options);
 
   return {
     engine: 'sqlite',
     db,
     async ingest(batches) {
-      return ingestAll.immediate(batches);
+      return write(batches);
     },
     async ping() {
       try {
