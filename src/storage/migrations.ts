@@ -131,6 +131,7 @@ const initial: Migration = {
       .createIndex('events_contact')
       .on('events')
       .columns(['workspace_id', 'contact_id', 'timestamp'])
+      .where(sql.ref('contact_id'), 'is not', null)
       .execute();
     await db.schema.createIndex('events_anonymous').on('events').columns(['workspace_id', 'anonymous_id']).execute();
     await db.schema

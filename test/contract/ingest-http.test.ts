@@ -11,7 +11,6 @@ const CHROME =
 let seq = 0;
 const mid = () => `m-${++seq}-${Math.random().toString(36).slice(2)}`;
 const iso = (ms: number) => new Date(ms).toISOString();
-const T0 = Date.UTC(2026, 5, 10, 9, 0, 0);
 
 function page(anonymousId: string, at: number, url: string, extra: Record<string, unknown> = {}) {
   return {
