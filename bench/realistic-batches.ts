@@ -27,7 +27,8 @@ export function realisticBatches(count: number, size: number, visitors: number, 
       // Ten visitors per batch, each sending ten events, drawn from the whole pool (as a server-side forwarder sends).
       const v = ((Math.floor(n / size) * 10 + (i % 10)) * 7919) % visitors;
       const path = PATHS[n % PATHS.length]!;
-      const query = CHANNELS[v % CHANNELS.length]!;
+      // Campaign parameters only on the landing page view of a visit, as in real traffic.
+      const query = i < 10 ? CHANNELS[v % CHANNELS.length]! : '';
       const url = `https://www.example.com${path}${query ? `?${query}` : ''}`;
       const ts = new Date(now - (count * size - n) * 50).toISOString();
       const context = {

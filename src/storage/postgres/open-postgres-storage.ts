@@ -7,7 +7,8 @@ import type { Database } from '../database-schema.js';
 import {
   contactRow,
   contactState,
-  eventRow,
+  EVENT_COLUMNS,
+  eventValues,
   newId,
   SESSION_STATE_COLUMNS,
   sessionRow,
@@ -22,31 +23,8 @@ import type { IngestOutcome, Storage, StorageOptions, WorkspaceBatch } from '../
 
 type Column = readonly [name: string, type: 'text' | 'bigint' | 'integer'];
 
-const EVENT_COLUMNS: Column[] = [
-  ['workspace_id', 'text'],
-  ['message_id', 'text'],
-  ['type', 'text'],
-  ['name', 'text'],
-  ['anonymous_id', 'text'],
-  ['user_id', 'text'],
-  ['contact_id', 'text'],
-  ['session_id', 'text'],
-  ['timestamp', 'bigint'],
-  ['received_at', 'bigint'],
-  ['properties', 'text'],
-  ['traits', 'text'],
-  ['context', 'text'],
-  ['url', 'text'],
-  ['path', 'text'],
-  ['referrer', 'text'],
-  ['ip', 'text'],
-  ['user_agent', 'text'],
-  ['browser', 'text'],
-  ['os', 'text'],
-  ['device', 'text'],
-  ['is_bot', 'integer'],
-  ['library', 'text'],
-];
+const EVENT_TYPES: Record<string, Column[1]> = { timestamp: 'bigint', received_at: 'bigint', is_bot: 'integer' };
+const EVENT_COLUMN_TYPES: Column[] = EVENT_COLUMNS.map((name) => [name, EVENT_TYPES[name] ?? 'text'] as const);
 const VISITOR_COLUMNS: Column[] = [
   ['workspace_id', 'text'],
   ['anonymous_id', 'text'],
@@ -117,8 +95,11 @@ const IDENTITY_COLUMNS: Column[] = [
  * with a fixed number of parameters.
  */
 function unnestInsert(client: pg.PoolClient, table: string, cols: Column[], rows: object[], conflict: string) {
+  // Rows are objects keyed by column, or arrays of values in `cols` order.
   if (rows.length === 0) return Promise.resolve({ rowCount: 0, rows: [] } as unknown as pg.QueryResult);
-  const arrays = cols.map(([name]) => rows.map((row) => (row as Record<string, unknown>)[name] ?? null));
+  const arrays = cols.map(([name], i) =>
+    rows.map((row) => (Array.isArray(row) ? row[i] : (row as Record<string, unknown>)[name]) ?? null),
+  );
   const list = cols.map(([name]) => name).join(', ');
   const unnest = cols.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ');
   return client.query(`INSERT INTO ${table} (${list}) SELECT * FROM unnest(${unnest}) ${conflict}`, arrays);
@@ -220,8 +201,8 @@ export async function openPostgresStorage(url: string, storageOptions: StorageOp
     const inserted = await unnestInsert(
       client,
       'events',
-      EVENT_COLUMNS,
-      plan.events.map((p) => eventRow(workspaceId, p)),
+      EVENT_COLUMN_TYPES,
+      plan.events.map((p) => eventValues(workspaceId, p)),
       'ON CONFLICT DO NOTHING RETURNING message_id',
     );
     await unnestInsert(

@@ -14,6 +14,7 @@ function openConnection(file: string): BetterSqlite3.Database {
   db.pragma('foreign_keys = ON');
   db.pragma('cache_size = -65536');
   db.pragma('mmap_size = 268435456');
+  db.pragma('wal_autocheckpoint = 8000');
   return db;
 }
 

@@ -6,7 +6,8 @@ import { collectKeys, type IngestPlan, planIngest } from '../../ingest/plan-inge
 import {
   contactRow,
   contactState,
-  eventRow,
+  EVENT_COLUMNS,
+  eventValues,
   newId,
   SESSION_STATE_COLUMNS,
   sessionRow,
@@ -50,32 +51,9 @@ export function createSqliteIngestWriter(
   const selContacts = inList('contacts', 'id');
   const selIdentities = inList('identities', 'value', 'AND kind = ?');
 
-  const eventCols = columns([
-    'workspace_id',
-    'message_id',
-    'type',
-    'name',
-    'anonymous_id',
-    'user_id',
-    'contact_id',
-    'session_id',
-    'timestamp',
-    'received_at',
-    'properties',
-    'traits',
-    'context',
-    'url',
-    'path',
-    'referrer',
-    'ip',
-    'user_agent',
-    'browser',
-    'os',
-    'device',
-    'is_bot',
-    'library',
-  ]);
-  const insEvent = writer.prepare(`INSERT OR IGNORE INTO events (${eventCols.list}) VALUES (${eventCols.params})`);
+  const insEvent = writer.prepare(
+    `INSERT OR IGNORE INTO events (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})`,
+  );
   const insert = (table: string, names: string[]) => {
     const c = columns(names);
     return writer.prepare(`INSERT INTO ${table} (${c.list}) VALUES (${c.params})`);
@@ -203,7 +181,7 @@ export function createSqliteIngestWriter(
   const write = (workspaceId: string, plan: IngestPlan, now: number): Set<string> => {
     const inserted = new Set<string>();
     for (const planned of plan.events) {
-      if (insEvent.run(eventRow(workspaceId, planned)).changes > 0) inserted.add(planned.event.messageId);
+      if (insEvent.run(eventValues(workspaceId, planned)).changes > 0) inserted.add(planned.event.messageId);
     }
     for (const v of plan.visitors) (v.isNew ? insVisitor : updVisitor).run(visitorRow(workspaceId, v));
     for (const s of plan.sessions) {
