@@ -32,9 +32,12 @@ export function assertTestDatabaseName(url: string): string {
  * A fresh, empty database for one test file: a new SQLite file, or a new PostgreSQL database named after
  * KERMA_TEST_POSTGRES_URL's database plus a random suffix (dropped again by cleanup).
  */
-export async function createTestDatabase(overrides: Partial<Config> = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  overrides: Partial<Config> = {},
+  engine: TestEngine = testEngine,
+): Promise<TestDatabase> {
   const base = loadConfig({}, {});
-  if (testEngine === 'sqlite') {
+  if (engine === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'kerma-test-'));
     const file = join(dir, 'kerma.db');
     return {

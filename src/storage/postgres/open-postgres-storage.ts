@@ -120,8 +120,10 @@ function createPool(url: string): pg.Pool {
     },
   };
   const pool = new pg.Pool({ connectionString: url, max: 10, types: types as pg.CustomTypesConfig });
-  // An idle client losing its server (restart, outage) must not crash the process; the next query reports it.
+  // A client losing its server (restart, outage) must not crash the process, whether it sits idle in the pool or is
+  // checked out between two queries of a transaction; the next query on it fails and the caller answers 503.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 
