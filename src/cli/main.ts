@@ -6,6 +6,7 @@ import { importContactsCsv } from '../identity/import-contacts-csv.js';
 import { importEventsFile } from '../ingest/import-events-file.js';
 import { openRuntime } from '../kerma-runtime.js';
 import { createApp } from '../server/create-app.js';
+import { registerModelCommands } from './model-commands.js';
 import { createLazyProgress } from './progress.js';
 
 interface DbOptions {
@@ -245,6 +246,8 @@ withDb(
       else process.stdout.write(`${banner.join('\n')}\n`);
     },
   );
+
+registerModelCommands<DbOptions>(program, withDb, configFrom);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof KermaError) {

@@ -1,0 +1,69 @@
+import type { Kysely } from 'kysely';
+import type { ContactHistory } from '../scoring/replay-contact.js';
+import type { Database } from '../storage/database-schema.js';
+
+export interface StoredContactHistory extends ContactHistory {
+  id: string;
+  stage: string;
+}
+
+const PAGE = 1_000;
+
+/**
+ * Every contact of a workspace with its traits and its non-bot events, a page at a time (keyset on id), so a
+ * rescore or backtest of a large workspace runs in bounded memory.
+ * @example for await (const page of loadContactHistories(db, workspaceId)) for (const c of page) replayContact(model, c, clock)
+ */
+export async function* loadContactHistories(
+  db: Kysely<Database>,
+  workspaceId: string,
+): AsyncGenerator<StoredContactHistory[]> {
+  let after = '';
+  for (;;) {
+    const contacts = await db
+      .selectFrom('contacts')
+      .select(['id', 'traits', 'created_at', 'stage'])
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(PAGE)
+      .execute();
+    if (contacts.length === 0) return;
+    after = contacts[contacts.length - 1]!.id;
+    const events = await db
+      .selectFrom('events')
+      .select(['message_id', 'contact_id', 'type', 'name', 'path', 'url', 'properties', 'timestamp'])
+      .where('workspace_id', '=', workspaceId)
+      .where(
+        'contact_id',
+        'in',
+        contacts.map((c) => c.id),
+      )
+      .where('is_bot', '=', 0)
+      .execute();
+    const byContact = new Map<string, StoredContactHistory>();
+    const page = contacts.map((c) => {
+      const history: StoredContactHistory = {
+        id: c.id,
+        stage: c.stage,
+        traits: JSON.parse(c.traits) as Record<string, unknown>,
+        createdAt: Number(c.created_at),
+        events: [],
+      };
+      byContact.set(c.id, history);
+      return history;
+    });
+    for (const e of events) {
+      byContact.get(e.contact_id!)?.events.push({
+        id: e.message_id,
+        type: e.type,
+        name: e.name,
+        path: e.path,
+        url: e.url,
+        properties: JSON.parse(e.properties) as Record<string, unknown>,
+        at: Number(e.timestamp),
+      });
+    }
+    yield page;
+  }
+}

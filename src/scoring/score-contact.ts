@@ -1,0 +1,221 @@
+import { matchEvent, matchTraits } from './match-condition.js';
+import { decay, type ScoreReading, scoreAt } from './score-at.js';
+import type { ScoreState } from './score-state.js';
+import type { ScoreChange, ScoringEvent } from './scoring-event.js';
+import type { EngagementRule, LeadCategory, ScoringModel } from './scoring-model.js';
+
+/** A trigger that fired: written to the outbox in the same commit as the change that caused it. */
+export interface TriggerFiring {
+  triggerId: string;
+  at: number;
+  eventId: string | null;
+  total: number;
+  grade: string;
+  status: ScoreReading['status'];
+  actions: unknown[];
+}
+
+export interface StatusChange {
+  from: ScoreReading['status'] | null;
+  to: ScoreReading['status'];
+  at: number;
+}
+
+/** What one scoring step produced besides the new state. */
+export interface ScoringOutput {
+  changes: ScoreChange[];
+  firings: TriggerFiring[];
+  statusChanges: StatusChange[];
+}
+
+export function emptyOutput(): ScoringOutput {
+  return { changes: [], firings: [], statusChanges: [] };
+}
+
+/** `dayOf(ms)` gives the workspace's local day (YYYY-MM-DD), so "once per day" means the marketer's day. */
+export interface ScoringClock {
+  dayOf(ms: number): string;
+}
+
+function weekOf(day: string): string {
+  const date = new Date(`${day}T00:00:00Z`);
+  const monday = new Date(date.getTime() - ((date.getUTCDay() + 6) % 7) * 86_400_000);
+  return monday.toISOString().slice(0, 10);
+}
+
+function withinLimit(rule: EngagementRule, state: ScoreState, day: string, week: string): boolean {
+  if (!rule.limit) return true;
+  const count = state.counts[rule.id];
+  if (!count) return true;
+  switch (rule.limit.per) {
+    case 'ever':
+      return count.ever < rule.limit.times;
+    case 'day':
+      return count.day !== day || count.inDay < rule.limit.times;
+    case 'week':
+      return count.week !== week || count.inWeek < rule.limit.times;
+  }
+}
+
+function count(state: ScoreState, ruleId: string, day: string, week: string): void {
+  const c = state.counts[ruleId] ?? { ever: 0, day, inDay: 0, week, inWeek: 0 };
+  c.ever += 1;
+  c.inDay = c.day === day ? c.inDay + 1 : 1;
+  c.day = day;
+  c.inWeek = c.week === week ? c.inWeek + 1 : 1;
+  c.week = week;
+  state.counts[ruleId] = c;
+}
+
+/**
+ * Reads the score at `at` and fires what crossed: triggers (once per crossing, re-armed when the score goes back),
+ * status changes (MQL, nurture, unqualified) and grade entries. Live scoring, the periodic decay pass, rescore and
+ * backtest all come through here.
+ */
+export function observe(
+  model: ScoringModel,
+  state: ScoreState,
+  at: number,
+  eventId: string | null,
+  out: ScoringOutput,
+): ScoreReading {
+  const reading = scoreAt(model, state, at);
+  const previousGrade = state.grade;
+  const previousStatus = state.status;
+  if (reading.status !== previousStatus) out.statusChanges.push({ from: previousStatus, to: reading.status, at });
+  for (const trigger of model.triggers) {
+    const when = trigger.when;
+    let fire = false;
+    switch (when.kind) {
+      case 'crossesAbove': {
+        const armed = state.armed[trigger.id] ?? true;
+        if (reading.total >= when.score) {
+          fire = armed;
+          state.armed[trigger.id] = false;
+        } else state.armed[trigger.id] = true;
+        break;
+      }
+      case 'crossesBelow': {
+        const armed = state.armed[trigger.id] ?? false;
+        if (reading.total < when.score) {
+          fire = armed;
+          state.armed[trigger.id] = false;
+        } else state.armed[trigger.id] = true;
+        break;
+      }
+      case 'entersGrade':
+        fire = reading.grade === when.grade && previousGrade !== when.grade;
+        break;
+      case 'reachesStatus':
+        fire = reading.status === when.status && previousStatus !== when.status;
+        break;
+    }
+    if (fire) {
+      out.firings.push({
+        triggerId: trigger.id,
+        at,
+        eventId,
+        total: reading.total,
+        grade: reading.grade,
+        status: reading.status,
+        actions: trigger.actions,
+      });
+    }
+  }
+  state.grade = reading.grade;
+  state.status = reading.status;
+  return reading;
+}
+
+/**
+ * Re-evaluates fit and lead category for a contact's traits as of `at`; each fit rule that starts or stops matching
+ * is recorded as a change (+points or −points), so history explains every past fit.
+ */
+export function applyTraits(
+  model: ScoringModel,
+  state: ScoreState,
+  traits: Record<string, unknown>,
+  at: number,
+  out: ScoringOutput,
+): void {
+  for (const rule of model.fit) {
+    const matched = matchTraits(rule.when, traits);
+    const had = state.fit[rule.id];
+    if (matched && had === undefined) {
+      state.fit[rule.id] = rule.points;
+      out.changes.push({
+        ruleId: rule.id,
+        kind: 'fit',
+        group: rule.group,
+        points: rule.points,
+        halfLifeDays: null,
+        eventId: null,
+        at,
+      });
+    } else if (!matched && had !== undefined) {
+      delete state.fit[rule.id];
+      out.changes.push({
+        ruleId: rule.id,
+        kind: 'fit',
+        group: rule.group,
+        points: -had,
+        halfLifeDays: null,
+        eventId: null,
+        at,
+      });
+    }
+  }
+  let category: LeadCategory | null = null;
+  for (const rule of model.categories) {
+    if (matchTraits(rule.when, traits)) {
+      category = rule.category;
+      break;
+    }
+  }
+  state.category = category;
+  observe(model, state, at, null, out);
+}
+
+/**
+ * Adds one event's engagement points (rules matched, within their limits) and fires what crossed.
+ * Events must come in time order; `needsReplay` tells a caller when one does not.
+ */
+export function applyEvent(
+  model: ScoringModel,
+  state: ScoreState,
+  event: ScoringEvent,
+  clock: ScoringClock,
+  out: ScoringOutput,
+): void {
+  const day = clock.dayOf(event.at);
+  const week = weekOf(day);
+  let matched = false;
+  for (const rule of model.engagement) {
+    if (!matchEvent(rule.when, event) || !withinLimit(rule, state, day, week)) continue;
+    matched = true;
+    count(state, rule.id, day, week);
+    let bucket = state.buckets.find((b) => b.group === rule.group && b.halfLifeDays === rule.halfLifeDays);
+    if (!bucket) {
+      bucket = { group: rule.group, halfLifeDays: rule.halfLifeDays, value: 0, at: event.at };
+      state.buckets.push(bucket);
+    }
+    bucket.value = decay(bucket.value, bucket.halfLifeDays, bucket.at, event.at) + rule.points;
+    bucket.at = event.at;
+    out.changes.push({
+      ruleId: rule.id,
+      kind: 'engagement',
+      group: rule.group,
+      points: rule.points,
+      halfLifeDays: rule.halfLifeDays,
+      eventId: event.id,
+      at: event.at,
+    });
+  }
+  state.lastEventAt = Math.max(state.lastEventAt, event.at);
+  if (matched) observe(model, state, event.at, event.id, out);
+}
+
+/** True when `events` cannot be added to `state` in order (one is older than what was applied). */
+export function needsReplay(state: ScoreState, events: ScoringEvent[]): boolean {
+  return events.some((e) => e.at < state.lastEventAt);
+}

@@ -1,0 +1,346 @@
+import { describe, expect, it } from 'vitest';
+import {
+  backtestMetrics,
+  recommendForCapacity,
+  recommendForPrecision,
+  rocAuc,
+} from '../../src/scoring/backtest-metrics.js';
+import { compilePattern } from '../../src/scoring/compile-pattern.js';
+import { explainScore } from '../../src/scoring/explain-score.js';
+import { formatModelError } from '../../src/scoring/model-error.js';
+import { parseModelFile } from '../../src/scoring/parse-model-file.js';
+import { replayContact } from '../../src/scoring/replay-contact.js';
+import { scoreAt } from '../../src/scoring/score-at.js';
+import { applyEvent, applyTraits, emptyOutput } from '../../src/scoring/score-contact.js';
+import { emptyScoreState } from '../../src/scoring/score-state.js';
+import type { ScoringEvent } from '../../src/scoring/scoring-event.js';
+import type { ScoringModel } from '../../src/scoring/scoring-model.js';
+
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 0, 5); // a Monday
+const clock = { dayOf: (ms: number) => new Date(ms).toISOString().slice(0, 10) };
+
+const MODEL = `name: test
+half_life_days: 10
+fit:
+  - id: senior-title
+    when: { trait: job_title, matches: "(?i)\\\\b(ceo|cto|vp)\\\\b" }
+    points: 20
+  - id: target-industry
+    when: { trait: industry, in: [software, technology] }
+    points: 15
+  - id: size
+    when: { trait: company_size, between: [50, 500] }
+    points: 10
+  - id: free-mail
+    when: { trait: email, domain_in: [gmail.com] }
+    points: -10
+engagement:
+  - id: pricing
+    when: { event: page, path: { prefix: /pricing } }
+    points: 15
+    limit: { per: day, times: 1 }
+  - id: demo
+    when: { event: Demo Requested }
+    points: 25
+    limit: { per: ever }
+  - id: webinar
+    when: { event: track, name: { matches: "^Webinar" }, properties: { minutes: { between: [30, 600] } } }
+    points: 10
+    limit: { per: week, times: 2 }
+    half_life_days: null
+  - id: careers
+    when: { event: page, path: { prefix: /careers } }
+    points: -5
+  - id: blog
+    group: content
+    when: { event: page, path: { prefix: /blog } }
+    points: 5
+caps:
+  content: 10
+thresholds: { mql: 50, nurture: 20, unqualified: 10 }
+grades: { A: 40, B: 25, C: 10, engagement: { 1: 40, 2: 20, 3: 5 } }
+categories:
+  - id: customers
+    category: existing_customer
+    when: { trait: customer, equals: true }
+triggers:
+  - id: hot
+    when: { score: { crosses_above: 60 } }
+    then: [ { webhook: sales } ]
+  - id: cooled
+    when: { score: { crosses_below: 30 } }
+    then: [ { webhook: sales } ]
+  - id: a1
+    when: { grade: { enters: A1 } }
+    then: [ { webhook: sales } ]
+`;
+
+function model(text = MODEL): ScoringModel {
+  const parsed = parseModelFile(text);
+  if (!parsed.ok) throw new Error(parsed.errors.map(formatModelError).join('\n'));
+  return parsed.model;
+}
+
+let n = 0;
+const page = (path: string, at: number): ScoringEvent => ({
+  id: `e${++n}`,
+  type: 'page',
+  name: null,
+  path,
+  url: `https://x.test${path}`,
+  properties: {},
+  at,
+});
+const track = (name: string, at: number, properties: Record<string, unknown> = {}): ScoringEvent => ({
+  id: `e${++n}`,
+  type: 'track',
+  name,
+  path: null,
+  url: null,
+  properties,
+  at,
+});
+
+describe('model file', () => {
+  it('names path, line and what is accepted for an unknown operator', () => {
+    const text = MODEL.replace('path: { prefix: /pricing }', 'path: { prefx: /pricing }');
+    const parsed = parseModelFile(text);
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    const line = text.split('\n').findIndex((l) => l.includes('prefx')) + 1;
+    expect(parsed.errors.map(formatModelError)).toEqual([
+      `engagement[0].when.path: unknown operator "prefx" (line ${line}); expected one of prefix, equals, matches`,
+    ]);
+  });
+
+  it('reports every problem at once, each with its line', () => {
+    const text = MODEL.replace('points: 20', 'points: lots')
+      .replace('in: [software, technology]', 'inn: [software]')
+      .replace('mql: 50', 'mql: 5');
+    const parsed = parseModelFile(text);
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    const messages = parsed.errors.map(formatModelError);
+    expect(messages.some((m) => /^fit\[0\]\.points: .*\(line 6\)/.test(m))).toBe(true);
+  });
+
+  it('refuses a regex that does not compile and one that could backtrack catastrophically', () => {
+    expect(compilePattern('(unclosed').ok).toBe(false);
+    const evil = parseModelFile(MODEL.replace('"(?i)\\\\b(ceo|cto|vp)\\\\b"', '"(a+)+$"'));
+    expect(evil.ok).toBe(false);
+    if (!evil.ok)
+      expect(formatModelError(evil.errors[0]!)).toMatch(
+        /fit\[0\]\.when\.matches: .*backtrack catastrophically.*\(line 5\)/,
+      );
+    expect(compilePattern('(?i)^/pricing').ok).toBe(true);
+  });
+
+  it('refuses bad YAML, unknown keys, duplicate ids and thresholds out of order', () => {
+    const bad = (text: string) => {
+      const p = parseModelFile(text);
+      return p.ok ? [] : p.errors.map(formatModelError);
+    };
+    expect(bad('name: [unclosed')[0]).toMatch(/not valid YAML.*\(line 1\)/);
+    expect(bad(MODEL.replace('half_life_days: 10', 'half_life_days: 10\nhalflife: 3'))[0]).toMatch(
+      /halflife: unknown key "halflife" \(line 3\)/,
+    );
+    expect(bad(MODEL.replace('id: careers', 'id: pricing'))[0]).toMatch(
+      /engagement\[3\]\.id: rule id "pricing" is used twice/,
+    );
+    expect(bad(MODEL.replace('unqualified: 10', 'unqualified: 70')).join()).toMatch(
+      /unqualified \(70\) is above mql \(50\)/,
+    );
+    expect(bad(MODEL.replace('crosses_above: 60', 'crosses_abov: 60')).join()).toMatch(
+      /unknown trigger condition "score.crosses_abov"/,
+    );
+  });
+});
+
+describe('scoring', () => {
+  const m = model();
+
+  it('scores fit from traits with every condition kind', () => {
+    const state = emptyScoreState();
+    const out = emptyOutput();
+    applyTraits(
+      m,
+      state,
+      { job_title: 'VP Sales', industry: 'Software', company_size: '120', email: 'a@gmail.com' },
+      T0,
+      out,
+    );
+    expect(scoreAt(m, state, T0).fit).toBe(20 + 15 + 10 - 10);
+    applyTraits(
+      m,
+      state,
+      { job_title: 'Intern', industry: 'Software', company_size: 120, email: 'a@acme.io' },
+      T0 + DAY,
+      out,
+    );
+    expect(scoreAt(m, state, T0 + DAY).fit).toBe(25);
+    expect(out.changes.filter((c) => c.kind === 'fit').map((c) => [c.ruleId, c.points])).toEqual([
+      ['senior-title', 20],
+      ['target-industry', 15],
+      ['size', 10],
+      ['free-mail', -10],
+      ['senior-title', -20],
+      ['free-mail', 10],
+    ]);
+  });
+
+  it('decays engagement by its half-life, not fit; a rule may opt out of decay', () => {
+    const { state } = replayContact(
+      m,
+      {
+        traits: { industry: 'software' },
+        createdAt: T0,
+        events: [page('/pricing', T0), track('Webinar Live', T0, { minutes: 45 })],
+      },
+      clock,
+    );
+    const later = scoreAt(m, state, T0 + 10 * DAY);
+    expect(later.fit).toBe(15);
+    expect(later.engagement).toBeCloseTo(15 / 2 + 10, 10);
+    expect(scoreAt(m, state, T0 + 20 * DAY).engagement).toBeCloseTo(15 / 4 + 10, 10);
+  });
+
+  it('applies per-rule limits per day, per week and once ever, and caps a group', () => {
+    const events = [
+      page('/pricing', T0),
+      page('/pricing/team', T0 + 1000),
+      page('/pricing', T0 + DAY),
+      track('Demo Requested', T0 + 2000),
+      track('Demo Requested', T0 + DAY),
+      track('Webinar A', T0 + 3000, { minutes: 40 }),
+      track('Webinar B', T0 + 4000, { minutes: 40 }),
+      track('Webinar C', T0 + 5000, { minutes: 40 }),
+      track('Webinar D', T0 + 7 * DAY, { minutes: 40 }),
+      track('Webinar short', T0 + 7 * DAY, { minutes: 5 }),
+      ...[1, 2, 3, 4].map((i) => page(`/blog/${i}`, T0 + 6000 + i)),
+    ];
+    const { output } = replayContact(m, { traits: {}, createdAt: T0, events }, clock);
+    const fired = (id: string) => output.changes.filter((c) => c.ruleId === id).length;
+    expect(fired('pricing')).toBe(2);
+    expect(fired('demo')).toBe(1);
+    expect(fired('webinar')).toBe(3);
+    expect(fired('blog')).toBe(4);
+    const explained = explainScore(m, output.changes, T0 + 6010, false);
+    expect(explained.contributions.find((c) => c.ruleId === 'cap:content')?.decayed).toBeCloseTo(-10, 6);
+  });
+
+  it('explains exactly the score it gives, now and at any past date, and replay equals event-by-event scoring', () => {
+    const events = [
+      page('/pricing', T0 + DAY),
+      track('Demo Requested', T0 + 2 * DAY),
+      page('/careers', T0 + 3 * DAY),
+      page('/blog/a', T0 + 3 * DAY),
+      page('/blog/b', T0 + 3 * DAY),
+      page('/blog/c', T0 + 4 * DAY),
+    ];
+    const traits = { job_title: 'CTO', industry: 'software' };
+    const replay = replayContact(m, { traits, createdAt: T0, events }, clock);
+    const live = emptyScoreState();
+    const out = emptyOutput();
+    applyTraits(m, live, traits, T0, out);
+    for (const e of events) applyEvent(m, live, e, clock, out);
+    for (const at of [T0, T0 + 2 * DAY + 5, T0 + 4 * DAY, T0 + 30 * DAY]) {
+      const fromState = scoreAt(m, replay.state, Math.max(at, T0 + 4 * DAY));
+      expect(scoreAt(m, live, Math.max(at, T0 + 4 * DAY)).total).toBeCloseTo(fromState.total, 9);
+      const explained = explainScore(m, out.changes, at, false);
+      expect(explained.contributions.reduce((s, c) => s + c.decayed, 0)).toBeCloseTo(explained.total, 9);
+    }
+    const now = explainScore(m, out.changes, T0 + 30 * DAY, false);
+    expect(now.total).toBeCloseTo(scoreAt(m, live, T0 + 30 * DAY).total, 9);
+    expect(now.grade).toBe(scoreAt(m, live, T0 + 30 * DAY).grade);
+    const before = explainScore(m, out.changes, T0 + DAY - 1, false);
+    expect(before.total).toBe(35);
+    expect(before.contributions.map((c) => c.ruleId).sort()).toEqual(['senior-title', 'target-industry']);
+  });
+
+  it('grades fit A–D by engagement 1–4 and keeps a lead category out of MQL', () => {
+    const events = [track('Demo Requested', T0), page('/pricing', T0 + 1), page('/blog/1', T0 + 1)];
+    const hot = replayContact(
+      m,
+      { traits: { job_title: 'CEO', industry: 'software', company_size: 100 }, createdAt: T0, events },
+      clock,
+    );
+    const reading = scoreAt(m, hot.state, T0 + 1);
+    expect(reading.grade).toBe('A1');
+    expect(reading.status).toBe('mql');
+    const customer = replayContact(
+      m,
+      { traits: { job_title: 'CEO', industry: 'software', company_size: 100, customer: true }, createdAt: T0, events },
+      clock,
+    );
+    expect(scoreAt(m, customer.state, T0 + 1).total).toBe(reading.total);
+    expect(scoreAt(m, customer.state, T0 + 1).status).toBe('nurture');
+  });
+
+  it('fires a trigger exactly once per crossing and re-arms it when the score falls back', () => {
+    const state = emptyScoreState();
+    const out = emptyOutput();
+    applyTraits(m, state, { job_title: 'CEO', industry: 'software', company_size: 100 }, T0, out); // 45
+    applyEvent(m, state, page('/pricing', T0), clock, out); // 60 → crosses 60
+    applyEvent(m, state, page('/blog/x', T0 + 1), clock, out); // 65, still above: no new firing
+    expect(out.firings.filter((f) => f.triggerId === 'hot')).toHaveLength(1);
+    // Twenty days later engagement has decayed to a quarter: the score is below 60, the next award crosses again.
+    applyEvent(m, state, page('/careers', T0 + 20 * DAY), clock, out);
+    applyEvent(m, state, track('Demo Requested', T0 + 20 * DAY + 1), clock, out);
+    expect(out.firings.filter((f) => f.triggerId === 'hot').map((f) => f.at)).toEqual([T0, T0 + 20 * DAY + 1]);
+    expect(out.statusChanges.map((s) => s.to)).toContain('mql');
+  });
+
+  it('fires crosses_below only after the score was above', () => {
+    const state = emptyScoreState();
+    const out = emptyOutput();
+    applyTraits(m, state, {}, T0, out);
+    applyEvent(m, state, page('/careers', T0), clock, out);
+    expect(out.firings.filter((f) => f.triggerId === 'cooled')).toHaveLength(0);
+    applyEvent(m, state, track('Demo Requested', T0 + 1), clock, out);
+    applyEvent(m, state, page('/pricing', T0 + 2), clock, out);
+    applyEvent(m, state, page('/careers', T0 + 30 * DAY), clock, out);
+    expect(out.firings.filter((f) => f.triggerId === 'cooled')).toHaveLength(1);
+  });
+});
+
+describe('backtest metrics', () => {
+  it('computes ROC AUC like a pairwise count with ties as halves', () => {
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const rows = Array.from({ length: 400 }, () => {
+      const positive = rand() < 0.3;
+      return { score: Math.round(rand() * 20 + (positive ? 5 : 0)), positive, at: 0 };
+    });
+    let wins = 0;
+    let pairs = 0;
+    for (const p of rows.filter((r) => r.positive)) {
+      for (const q of rows.filter((r) => !r.positive)) {
+        pairs++;
+        wins += p.score > q.score ? 1 : p.score === q.score ? 0.5 : 0;
+      }
+    }
+    expect(rocAuc(rows)).toBeCloseTo(wins / pairs, 12);
+  });
+
+  it('reports precision, recall, lift and recommends thresholds for a precision or a capacity', () => {
+    const rows = [
+      ...Array.from({ length: 10 }, (_, i) => ({ score: 90 + i, positive: true, at: T0 + i * DAY })),
+      ...Array.from({ length: 10 }, (_, i) => ({ score: 50 + i, positive: i % 2 === 0, at: T0 + i * DAY })),
+      ...Array.from({ length: 20 }, (_, i) => ({ score: i, positive: false, at: T0 + 13 * DAY })),
+    ];
+    const metrics = backtestMetrics(rows, [{ band: 'all', from: null, to: null }], [50]);
+    expect(metrics.weeks).toBeCloseTo(13 / 7, 9);
+    const at50 = metrics.thresholds.find((t) => t.threshold === 50)!;
+    expect([at50.above, at50.truePositives, at50.precision, at50.recall]).toEqual([20, 15, 0.75, 1]);
+    expect(metrics.deciles[0]!.lift).toBeCloseTo(1 / (15 / 40), 9);
+    const precise = recommendForPrecision(metrics, 1);
+    // 59 is a negative just above the mixed band: only from 90 up is every lead a positive.
+    expect(precise.ok && precise.threshold).toBe(90);
+    const capacity = recommendForCapacity(metrics, 5);
+    expect(capacity.ok && capacity.row.above).toBeLessThanOrEqual(5 * metrics.weeks);
+  });
+});
