@@ -2,6 +2,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Config } from '../config.js';
 import { KermaError } from '../errors.js';
 import { openRuntime } from '../kerma-runtime.js';
+import { applyModel } from '../models/apply-model.js';
 import { parseCutPoint, parseOutcome } from '../models/backtest-options.js';
 import { readModelFile } from '../models/read-model-file.js';
 import { runBacktest } from '../models/run-backtest.js';
@@ -25,7 +26,7 @@ export function registerModelCommands<T extends { workspace?: string }>(
   withDb: (command: Command) => Command,
   configFrom: (options: T) => Config,
 ): void {
-  const model = program.command('model').description('Scoring models: validate, backtest');
+  const model = program.command('model').description('Scoring models: validate, apply, backtest');
   model
     .command('validate')
     .description('Check a model file; prints every error with its path and line')
@@ -36,6 +37,33 @@ export function registerModelCommands<T extends { workspace?: string }>(
         `${file}: model "${compiled.name}" is valid (${compiled.fit.length} fit, ${compiled.engagement.length} engagement rules, ${compiled.triggers.length} triggers)\n`,
       );
     });
+
+  withDb(
+    model
+      .command('apply')
+      .description('Store a new model version, rescore every contact from history, then switch to it at once')
+      .argument('<file>'),
+  ).action(async (file: string, options: T) => {
+    const { model: compiled, text } = readModelFile(file);
+    const runtime = await openRuntime(configFrom(options));
+    try {
+      const ws = await runtime.workspaces.resolve(options.workspace);
+      const progress = createLazyProgress('rescore contacts');
+      const result = await applyModel(runtime.storage.db, {
+        workspaceId: ws.id,
+        timeZone: ws.timeZone,
+        model: compiled,
+        source: text,
+        onProgress: (done, total) => progress.update(done, total),
+      });
+      progress.stop();
+      process.stdout.write(
+        `model "${compiled.name}" is version ${result.version} and active: ${result.contacts} contacts rescored, ${result.changes} score changes recorded, ${result.mql} at MQL (${result.promotedToMql} moved to stage MQL)\n`,
+      );
+    } finally {
+      await runtime.close();
+    }
+  });
 
   withDb(
     model

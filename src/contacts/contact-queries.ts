@@ -85,7 +85,7 @@ export interface ContactDetail extends ContactView {
     anonymousId: string | null;
   }>;
   eventsNext: string | null;
-  stages: Array<{ from: string | null; to: string; at: string }>;
+  stages: Array<{ from: string | null; to: string; at: string; source: string; reason: string | null }>;
 }
 
 /** One contact with identities, sessions (touches) and a page of its events, newest first. */
@@ -135,6 +135,14 @@ export async function getContactDetail(
     .execute();
   const page = eventRows.slice(0, events.limit);
   const last = page[page.length - 1];
+  const stageRows = await db
+    .selectFrom('stage_changes')
+    .select(['from_stage', 'to_stage', 'at', 'source', 'reason'])
+    .where('workspace_id', '=', workspaceId)
+    .where('contact_id', '=', id)
+    .orderBy('seq')
+    .execute();
+  const firstStage = stageRows[0]?.from_stage ?? row.stage;
   return {
     ...contactView(row),
     identities: identities.map((i) => ({
@@ -163,7 +171,22 @@ export async function getContactDetail(
       anonymousId: e.anonymous_id,
     })),
     eventsNext: eventRows.length > events.limit && last ? encodeCursor(Number(last.timestamp), last.message_id) : null,
-    // Stage history arrives with the lifecycle module; until then every contact is at its first stage.
-    stages: [{ from: null, to: row.stage, at: new Date(Number(row.created_at)).toISOString() }],
+    // The stage a contact was created in, then every recorded change.
+    stages: [
+      {
+        from: null,
+        to: firstStage,
+        at: new Date(Number(row.created_at)).toISOString(),
+        source: 'created',
+        reason: null,
+      },
+      ...stageRows.map((s) => ({
+        from: s.from_stage,
+        to: s.to_stage,
+        at: new Date(Number(s.at)).toISOString(),
+        source: s.source,
+        reason: s.reason,
+      })),
+    ],
   };
 }

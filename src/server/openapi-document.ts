@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { contactDetailQuery, listContactsQuery, trafficQuery } from './routes/read-routes.js';
+import { contactDetailQuery, contactScoreQuery, listContactsQuery, trafficQuery } from './routes/read-routes.js';
 
 function queryParameters(schema: z.ZodObject) {
   const json = z.toJSONSchema(schema, { io: 'input' }) as { properties?: Record<string, object> };
@@ -132,6 +132,26 @@ export function openApiDocument(): object {
               description: 'Contact detail',
               content: { 'application/json': { schema: { $ref: '#/components/schemas/Contact' } } },
             },
+            401: error,
+            404: error,
+          },
+        },
+      },
+      '/api/contacts/{id}/score': {
+        get: {
+          summary:
+            "The contact's score under the active model, now or at a past date, with every contribution (decayed to that date) adding up to it",
+          security: [{ secretKey: [] }],
+          parameters: [
+            { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+            ...queryParameters(contactScoreQuery),
+          ],
+          responses: {
+            200: {
+              description:
+                '{ total, fit, engagement, grade, status, at, model, contributions: [{ ruleId, kind, points, decayed, eventId?, at }] }',
+            },
+            400: error,
             401: error,
             404: error,
           },

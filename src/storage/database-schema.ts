@@ -123,6 +123,68 @@ export interface ImportCheckpointsTable {
   updated_at: number;
 }
 
+export interface ScoringModelsTable {
+  workspace_id: string;
+  version: number;
+  name: string;
+  source: string;
+  active: number;
+  created_at: number;
+  activated_at: number | null;
+}
+
+export interface ContactScoresTable {
+  workspace_id: string;
+  model_version: number;
+  contact_id: string;
+  /** ScoreState as JSON. */
+  state: string;
+  total: number;
+  fit: number;
+  engagement: number;
+  grade: string;
+  status: string;
+  scored_at: number;
+}
+
+export interface ScoreChangesTable {
+  workspace_id: string;
+  model_version: number;
+  contact_id: string;
+  seq: number;
+  rule_id: string;
+  kind: string;
+  rule_group: string;
+  points: number;
+  half_life_days: number | null;
+  event_id: string | null;
+  at: number;
+}
+
+export interface OutboxTable {
+  workspace_id: string;
+  id: string;
+  kind: string;
+  source_id: string;
+  contact_id: string | null;
+  payload: string;
+  created_at: number;
+  attempts: number;
+  next_at: number;
+  delivered_at: number | null;
+}
+
+export interface StageChangesTable {
+  workspace_id: string;
+  contact_id: string;
+  seq: number;
+  from_stage: string | null;
+  to_stage: string;
+  at: number;
+  source: string;
+  reason: string | null;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   api_keys: ApiKeysTable;
@@ -133,4 +195,9 @@ export interface Database {
   events: EventsTable;
   daily_rollups: DailyRollupsTable;
   import_checkpoints: ImportCheckpointsTable;
+  scoring_models: ScoringModelsTable;
+  contact_scores: ContactScoresTable;
+  score_changes: ScoreChangesTable;
+  outbox: OutboxTable;
+  stage_changes: StageChangesTable;
 }

@@ -168,9 +168,83 @@ const initial: Migration = {
   },
 };
 
+// Scoring: model versions, each contact's running score per version, every change that explains it, trigger outbox
+// and lifecycle stage history.
+const scoring: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('scoring_models')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('version', 'integer', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('source', 'text', (c) => c.notNull())
+      .addColumn('active', 'integer', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('activated_at', 'bigint')
+      .addPrimaryKeyConstraint('scoring_models_pk', ['workspace_id', 'version'])
+      .execute();
+    await db.schema
+      .createTable('contact_scores')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('model_version', 'integer', (c) => c.notNull())
+      .addColumn('contact_id', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('total', 'double precision', (c) => c.notNull())
+      .addColumn('fit', 'double precision', (c) => c.notNull())
+      .addColumn('engagement', 'double precision', (c) => c.notNull())
+      .addColumn('grade', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('scored_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('contact_scores_pk', ['workspace_id', 'model_version', 'contact_id'])
+      .execute();
+    await db.schema
+      .createTable('score_changes')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('model_version', 'integer', (c) => c.notNull())
+      .addColumn('contact_id', 'text', (c) => c.notNull())
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('rule_id', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('rule_group', 'text', (c) => c.notNull())
+      .addColumn('points', 'double precision', (c) => c.notNull())
+      .addColumn('half_life_days', 'double precision')
+      .addColumn('event_id', 'text')
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('score_changes_pk', ['workspace_id', 'model_version', 'contact_id', 'seq'])
+      .execute();
+    await db.schema
+      .createTable('outbox')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('id', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('source_id', 'text', (c) => c.notNull())
+      .addColumn('contact_id', 'text')
+      .addColumn('payload', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('next_at', 'bigint', (c) => c.notNull())
+      .addColumn('delivered_at', 'bigint')
+      .addPrimaryKeyConstraint('outbox_pk', ['workspace_id', 'id'])
+      .execute();
+    await db.schema.createIndex('outbox_due').on('outbox').columns(['delivered_at', 'next_at']).execute();
+    await db.schema
+      .createTable('stage_changes')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('contact_id', 'text', (c) => c.notNull())
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('from_stage', 'text')
+      .addColumn('to_stage', 'text', (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addColumn('source', 'text', (c) => c.notNull())
+      .addColumn('reason', 'text')
+      .addPrimaryKeyConstraint('stage_changes_pk', ['workspace_id', 'contact_id', 'seq'])
+      .execute();
+  },
+};
+
 const provider: MigrationProvider = {
   async getMigrations() {
-    return { '0001-initial': initial };
+    return { '0001-initial': initial, '0002-scoring': scoring };
   },
 };
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { getContactDetail, listContacts } from '../../contacts/contact-queries.js';
 import { KermaError } from '../../errors.js';
 import { localDay } from '../../ingest/local-day.js';
+import { contactScore } from '../../models/contact-score.js';
 import { trafficReport } from '../../reports/traffic-report.js';
 import type { AppDeps } from '../app-deps.js';
 import { requireSecretKey } from '../authenticate.js';
@@ -24,6 +25,17 @@ export const contactDetailQuery = z
   .object({
     eventsLimit: z.coerce.number().int().min(1).max(500).default(50),
     eventsCursor: z.string().optional(),
+  })
+  .strict();
+
+export const contactScoreQuery = z
+  .object({
+    at: z
+      .string()
+      .refine((v) => /^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(Date.parse(v)), {
+        message: 'expected an ISO date or date-time, e.g. 2026-03-01 or 2026-03-01T12:00:00Z',
+      })
+      .optional(),
   })
   .strict();
 
@@ -53,6 +65,23 @@ export function registerReadRoutes(app: FastifyInstance, deps: AppDeps): void {
     });
     if (!detail) throw new KermaError('not_found', `no contact with id "${id}" in this workspace`);
     return detail;
+  });
+
+  app.get('/api/contacts/:id/score', async (request) => {
+    const workspace = await requireSecretKey(request, deps.workspaces);
+    const { id } = request.params as { id: string };
+    const query = parseInput(contactScoreQuery, request.query, 'query');
+    const at = query.at === undefined ? Date.now() : Date.parse(query.at);
+    const result = await contactScore(deps.storage.db, workspace.id, id, at);
+    if (!result.ok && result.reason === 'no_contact')
+      throw new KermaError('not_found', `no contact with id "${id}" in this workspace`);
+    if (!result.ok) {
+      throw new KermaError(
+        'not_found',
+        'no scoring model is active in this workspace; apply one with `kerma model apply FILE`',
+      );
+    }
+    return result.score;
   });
 
   app.get('/api/reports/traffic', async (request) => {
