@@ -102,6 +102,7 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
           engagement: reading.engagement,
           grade: reading.grade,
           status: reading.status,
+          next_seq: output.changes.length,
           scored_at: now,
         });
         output.changes.forEach((c, seq) => {

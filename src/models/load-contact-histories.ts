@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { ContactHistory } from '../scoring/replay-contact.js';
 import type { Database } from '../storage/database-schema.js';
+import { scoringEventFromRow } from '../storage/live-scoring-rows.js';
 
 export interface StoredContactHistory extends ContactHistory {
   id: string;
@@ -54,15 +55,7 @@ export async function* loadContactHistories(
       return history;
     });
     for (const e of events) {
-      byContact.get(e.contact_id!)?.events.push({
-        id: e.message_id,
-        type: e.type,
-        name: e.name,
-        path: e.path,
-        url: e.url,
-        properties: JSON.parse(e.properties) as Record<string, unknown>,
-        at: Number(e.timestamp),
-      });
+      byContact.get(e.contact_id!)?.events.push(scoringEventFromRow(e));
     }
     yield page;
   }

@@ -144,6 +144,8 @@ export interface ContactScoresTable {
   engagement: number;
   grade: string;
   status: string;
+  /** Sequence number for this contact's next score_changes row. */
+  next_seq: number;
   scored_at: number;
 }
 

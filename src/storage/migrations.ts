@@ -194,6 +194,7 @@ const scoring: Migration = {
       .addColumn('engagement', 'double precision', (c) => c.notNull())
       .addColumn('grade', 'text', (c) => c.notNull())
       .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('next_seq', 'integer', (c) => c.notNull())
       .addColumn('scored_at', 'bigint', (c) => c.notNull())
       .addPrimaryKeyConstraint('contact_scores_pk', ['workspace_id', 'model_version', 'contact_id'])
       .execute();

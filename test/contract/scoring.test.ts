@@ -31,6 +31,10 @@ engagement:
     when: { event: Demo Requested }
     points: ${30 * factor}
 thresholds: { mql: 50, unqualified: 5 }
+triggers:
+  - id: hot
+    when: { score: { crosses_above: 50 } }
+    then: [ { webhook: sales } ]
 `;
 
 function compiled(text: string) {
@@ -188,5 +192,107 @@ describe(`scoring models on stored history (${testEngine})`, () => {
     const hot = await byEmail('hot@acme.io');
     const detail = await t.read<ContactDetail>(`/api/contacts/${hot.id}`);
     expect(detail.stages).toHaveLength(2); // already MQL: not promoted twice
+  });
+
+  const outboxFor = (contactId: string) =>
+    t.runtime.storage.db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('workspace_id', '=', t.workspaceId)
+      .where('contact_id', '=', contactId)
+      .execute();
+
+  it('scores live in the ingest commit: MQL with a history row, one outbox row per crossing, duplicates change nothing', async () => {
+    const cold = await byEmail('cold@acme.io');
+    expect(await outboxFor(cold.id)).toHaveLength(0); // a rescore fires nothing
+    const before = await score(cold.id);
+    const batch = [
+      {
+        type: 'page',
+        messageId: mid(),
+        userId: 'cold',
+        properties: { url: 'https://x.test/pricing', path: '/pricing' },
+        timestamp: iso(NOW - 1000),
+      },
+      { type: 'track', messageId: mid(), userId: 'cold', event: 'Demo Requested', timestamp: iso(NOW - 500) },
+    ];
+    expect((await send(batch)).statusCode).toBe(200);
+    const after = await score(cold.id);
+    // Model version 2 doubles every rule: pricing 30, demo 60.
+    expect(after.engagement - before.engagement).toBeCloseTo(90, 0);
+    expect(after.contributions.filter((c) => c.ruleId === 'demo')).toHaveLength(1);
+    const contact = await byEmail('cold@acme.io');
+    expect(contact.score).toBeCloseTo(after.total, 0);
+    expect(contact.stage).toBe('mql');
+    const detail = await t.read<ContactDetail>(`/api/contacts/${cold.id}`);
+    expect(detail.stages.at(-1)).toMatchObject({ from: 'contact', to: 'mql', source: 'model:2' });
+    const fired = await outboxFor(cold.id);
+    expect(fired).toHaveLength(1);
+    expect(JSON.parse(fired[0]!.payload)).toMatchObject({
+      trigger: 'hot',
+      modelVersion: 2,
+      contactId: cold.id,
+      actions: [{ webhook: 'sales' }],
+    });
+    expect((await send(batch)).statusCode).toBe(200); // the same batch again: duplicates
+    expect((await send([{ ...batch[0]!, messageId: mid(), timestamp: iso(NOW - 100) }])).statusCode).toBe(200); // still above
+    expect(await outboxFor(cold.id)).toHaveLength(1);
+    expect((await score(cold.id)).contributions.filter((c) => c.ruleId === 'demo')).toHaveLength(1);
+  });
+
+  it('scores anonymous history once the visitor identifies, and an out-of-order event, exactly as a rescore does', async () => {
+    const anon = 'anon-late';
+    expect(
+      (
+        await send([
+          {
+            type: 'page',
+            messageId: mid(),
+            anonymousId: anon,
+            properties: { url: 'https://x.test/pricing', path: '/pricing' },
+            timestamp: iso(NOW - 4 * DAY),
+          },
+          {
+            type: 'page',
+            messageId: mid(),
+            anonymousId: anon,
+            properties: { url: 'https://x.test/pricing', path: '/pricing' },
+            timestamp: iso(NOW - 3 * DAY),
+          },
+        ])
+      ).statusCode,
+    ).toBe(200);
+    expect(
+      (
+        await send([
+          {
+            type: 'identify',
+            messageId: mid(),
+            anonymousId: anon,
+            userId: 'late',
+            traits: { email: 'late@acme.io', title: 'CEO' },
+            timestamp: iso(NOW - DAY),
+          },
+        ])
+      ).statusCode,
+    ).toBe(200);
+    const late = await byEmail('late@acme.io');
+    const live = await score(late.id);
+    expect(live.contributions.filter((c) => c.ruleId === 'pricing')).toHaveLength(2);
+    // An event older than what was scored: the contact is replayed from its history.
+    expect(
+      (
+        await send([
+          { type: 'track', messageId: mid(), userId: 'late', event: 'Demo Requested', timestamp: iso(NOW - 5 * DAY) },
+        ])
+      ).statusCode,
+    ).toBe(200);
+    const liveAll = (await t.read<{ contacts: ContactView[] }>('/api/contacts?limit=500')).contacts;
+    const liveScores = new Map(await Promise.all(liveAll.map(async (c) => [c.id, (await score(c.id)).total] as const)));
+    expect(liveScores.get(late.id)).toBeGreaterThan(live.total);
+    const rescored = await apply(2);
+    expect(rescored.version).toBe(3);
+    for (const c of liveAll) expect((await score(c.id)).total).toBeCloseTo(liveScores.get(c.id)!, 3);
+    expect(await outboxFor(late.id)).toHaveLength(1); // crossed 50 once, when its anonymous history was attached; the demo request kept it above
   });
 });

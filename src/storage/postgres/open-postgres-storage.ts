@@ -20,8 +20,8 @@ import {
 import { mergeByWorkspace, splitOutcomes } from '../merge-batches.js';
 import { migrateToLatest } from '../migrations.js';
 import type { IngestOutcome, Storage, StorageOptions, WorkspaceBatch } from '../storage.js';
-
-type Column = readonly [name: string, type: 'text' | 'bigint' | 'integer'];
+import { createPostgresLiveScoring } from './postgres-live-scoring.js';
+import { type Column, unnestInsert } from './unnest-insert.js';
 
 const EVENT_TYPES: Record<string, Column[1]> = { timestamp: 'bigint', received_at: 'bigint', is_bot: 'integer' };
 const EVENT_COLUMN_TYPES: Column[] = EVENT_COLUMNS.map((name) => [name, EVENT_TYPES[name] ?? 'text'] as const);
@@ -89,21 +89,6 @@ const IDENTITY_COLUMNS: Column[] = [
   ['contact_id', 'text'],
   ['created_at', 'bigint'],
 ];
-
-/**
- * A multi-row INSERT with one array parameter per column (`unnest`), so a batch of any size is one statement
- * with a fixed number of parameters.
- */
-function unnestInsert(client: pg.PoolClient, table: string, cols: Column[], rows: object[], conflict: string) {
-  // Rows are objects keyed by column, or arrays of values in `cols` order.
-  if (rows.length === 0) return Promise.resolve({ rowCount: 0, rows: [] } as unknown as pg.QueryResult);
-  const arrays = cols.map(([name], i) =>
-    rows.map((row) => (Array.isArray(row) ? row[i] : (row as Record<string, unknown>)[name]) ?? null),
-  );
-  const list = cols.map(([name]) => name).join(', ');
-  const unnest = cols.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ');
-  return client.query(`INSERT INTO ${table} (${list}) SELECT * FROM unnest(${unnest}) ${conflict}`, arrays);
-}
 
 const updateAll = (cols: Column[], skip: string[]) =>
   cols
@@ -291,6 +276,8 @@ export async function openPostgresStorage(url: string, storageOptions: StorageOp
     return new Set<string>(((inserted as pg.QueryResult).rows ?? []).map((r) => r.message_id as string));
   };
 
+  const scoreLive = createPostgresLiveScoring();
+
   return {
     engine: 'postgres',
     db,
@@ -311,7 +298,10 @@ export async function openPostgresStorage(url: string, storageOptions: StorageOp
             channelRules: options.channelRules,
             newId,
           });
-          stored.set(batch.workspaceId, await write(client, batch.workspaceId, plan, now));
+          const inserted = await write(client, batch.workspaceId, plan, now);
+          // Scores move in the same transaction as the events that moved them.
+          await scoreLive(client, batch.workspaceId, batch.timeZone, plan, inserted, plan.newContactIds, now);
+          stored.set(batch.workspaceId, inserted);
         }
         await client.query('COMMIT');
         return splitOutcomes(batches, stored);

@@ -18,6 +18,7 @@ import {
 } from '../ingest-rows.js';
 import { mergeByWorkspace, splitOutcomes } from '../merge-batches.js';
 import type { IngestOutcome, WorkspaceBatch } from '../storage.js';
+import { createSqliteLiveScoring } from './sqlite-live-scoring.js';
 
 const columns = (names: string[]) => ({
   list: names.join(', '),
@@ -212,6 +213,8 @@ export function createSqliteIngestWriter(
     return inserted;
   };
 
+  const scoreLive = createSqliteLiveScoring(writer);
+
   const ingestAll = writer.transaction((batches: WorkspaceBatch[]): IngestOutcome[] => {
     const now = Date.now();
     const stored = new Map<string, Set<string>>();
@@ -223,7 +226,10 @@ export function createSqliteIngestWriter(
         channelRules: options.channelRules,
         newId,
       });
-      stored.set(batch.workspaceId, write(batch.workspaceId, plan, now));
+      const inserted = write(batch.workspaceId, plan, now);
+      // Scores move in the same transaction as the events that moved them.
+      scoreLive(batch.workspaceId, batch.timeZone, plan, inserted, plan.newContactIds, now);
+      stored.set(batch.workspaceId, inserted);
     }
     return splitOutcomes(batches, stored);
   });

@@ -1,0 +1,179 @@
+import type { IngestEvent } from '../ingest/ingest-event.js';
+import type { IngestPlan } from '../ingest/plan-ingest.js';
+import type { ContactScoreUpdate, TouchedContact } from '../scoring/plan-live-scoring.js';
+import type { ScoreState } from '../scoring/score-state.js';
+import type { ScoringEvent } from '../scoring/scoring-event.js';
+import type { ContactScoresTable, OutboxTable, ScoreChangesTable } from './database-schema.js';
+import { newId } from './ingest-rows.js';
+
+export function scoringEventOf(e: IngestEvent): ScoringEvent {
+  return {
+    id: e.messageId,
+    type: e.type,
+    name: e.name,
+    path: e.page?.path ?? null,
+    url: e.page?.url ?? null,
+    properties: e.properties,
+    at: e.timestamp,
+  };
+}
+
+/** A stored event row as scoring sees it. */
+export function scoringEventFromRow(row: {
+  message_id: string;
+  type: string;
+  name: string | null;
+  path: string | null;
+  url: string | null;
+  properties: string;
+  timestamp: number;
+}): ScoringEvent {
+  return {
+    id: row.message_id,
+    type: row.type,
+    name: row.name,
+    path: row.path,
+    url: row.url,
+    properties: JSON.parse(row.properties) as Record<string, unknown>,
+    at: Number(row.timestamp),
+  };
+}
+
+export interface TouchedSummary {
+  events: ScoringEvent[];
+  linked: boolean;
+  /** Newest identify in this batch: when the traits were set. */
+  traitsAt: number | null;
+}
+
+/** The contacts a stored batch touched: events stored for them, traits changed, anonymous history attached. */
+export function collectTouched(plan: IngestPlan, inserted: Set<string>): Map<string, TouchedSummary> {
+  const touched = new Map<string, TouchedSummary>();
+  const get = (id: string) => {
+    let t = touched.get(id);
+    if (!t) {
+      t = { events: [], linked: false, traitsAt: null };
+      touched.set(id, t);
+    }
+    return t;
+  };
+  for (const planned of plan.events) {
+    if (!planned.contactId || !inserted.has(planned.event.messageId)) continue;
+    const t = get(planned.contactId);
+    if (!planned.event.isBot) t.events.push(scoringEventOf(planned.event));
+    if (planned.event.traits) t.traitsAt = Math.max(t.traitsAt ?? 0, planned.event.timestamp);
+  }
+  for (const contact of plan.contacts) get(contact.id);
+  for (const link of plan.links) get(link.contactId).linked = true;
+  return touched;
+}
+
+/** What storage loads for a touched contact: its current traits and stage, and its score row under the active version. */
+export interface LoadedContactScore {
+  id: string;
+  traits: string;
+  stage: string;
+  state: string | null;
+  next_seq: number | null;
+}
+
+export function touchedContacts(
+  summaries: Map<string, TouchedSummary>,
+  rows: LoadedContactScore[],
+  now: number,
+): TouchedContact[] {
+  return rows.map((row) => {
+    const summary = summaries.get(row.id)!;
+    return {
+      contactId: row.id,
+      prior: row.state === null ? null : { state: JSON.parse(row.state) as ScoreState, nextSeq: Number(row.next_seq) },
+      stage: row.stage,
+      traits: JSON.parse(row.traits) as Record<string, unknown>,
+      traitsAt: summary.traitsAt ?? now,
+      events: summary.events,
+      linked: summary.linked,
+    };
+  });
+}
+
+export interface LiveScoringRows {
+  scores: ContactScoresTable[];
+  /** Contacts whose score_changes are rewritten (replays): delete theirs first. */
+  replaced: string[];
+  changes: ScoreChangesTable[];
+  outbox: OutboxTable[];
+  promotions: Array<{ contactId: string; at: number; reason: string }>;
+}
+
+/** Rows to write for a batch's score updates; storage writes them in the batch's transaction. */
+export function liveScoringRows(
+  workspaceId: string,
+  version: number,
+  updates: ContactScoreUpdate[],
+  now: number,
+): LiveScoringRows {
+  const rows: LiveScoringRows = { scores: [], replaced: [], changes: [], outbox: [], promotions: [] };
+  for (const u of updates) {
+    rows.scores.push({
+      workspace_id: workspaceId,
+      model_version: version,
+      contact_id: u.contactId,
+      state: JSON.stringify(u.state),
+      total: u.total,
+      fit: u.fit,
+      engagement: u.engagement,
+      grade: u.grade,
+      status: u.status,
+      next_seq: u.nextSeq,
+      scored_at: now,
+    });
+    if (u.replaced) rows.replaced.push(u.contactId);
+    for (const c of u.changes) {
+      rows.changes.push({
+        workspace_id: workspaceId,
+        model_version: version,
+        contact_id: u.contactId,
+        seq: c.seq,
+        rule_id: c.ruleId,
+        kind: c.kind,
+        rule_group: c.group,
+        points: c.points,
+        half_life_days: c.halfLifeDays,
+        event_id: c.eventId,
+        at: c.at,
+      });
+    }
+    for (const f of u.firings) {
+      rows.outbox.push({
+        workspace_id: workspaceId,
+        id: newId('ob'),
+        kind: 'trigger',
+        source_id: f.triggerId,
+        contact_id: u.contactId,
+        payload: JSON.stringify({
+          trigger: f.triggerId,
+          modelVersion: version,
+          contactId: u.contactId,
+          at: new Date(f.at).toISOString(),
+          eventId: f.eventId,
+          score: f.total,
+          grade: f.grade,
+          status: f.status,
+          actions: f.actions,
+        }),
+        created_at: now,
+        attempts: 0,
+        next_at: now,
+        delivered_at: null,
+      });
+    }
+    if (u.promotedAt !== null) {
+      rows.promotions.push({
+        contactId: u.contactId,
+        at: u.promotedAt,
+        reason: `score ${u.total.toFixed(1)} reached the MQL threshold`,
+      });
+    }
+  }
+  return rows;
+}
