@@ -1,11 +1,11 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, PostgresAdapter, sql, type Transaction } from 'kysely';
 import { localDay } from '../ingest/local-day.js';
 import { PRE_MQL_STAGES } from '../lifecycle/stages.js';
 import { replayContact } from '../scoring/replay-contact.js';
 import { scoreAt } from '../scoring/score-at.js';
 import type { ScoringModel } from '../scoring/scoring-model.js';
 import type { ContactScoresTable, Database, ScoreChangesTable } from '../storage/database-schema.js';
-import { loadContactHistories } from './load-contact-histories.js';
+import { loadContactHistories, loadContactHistoriesOf, type StoredContactHistory } from './load-contact-histories.js';
 
 export interface ApplyModelResult {
   version: number;
@@ -22,7 +22,8 @@ export interface ApplyModelRequest {
   /** The model file's text, stored with the version. */
   source: string;
   now?: number;
-  onProgress?: (done: number, total: number) => void;
+  /** Called after each page of contacts is written; the rescore waits for a returned promise. */
+  onProgress?: (done: number, total: number) => void | Promise<void>;
 }
 
 // Rows per INSERT: SQLite allows 32 766 bound values; score_changes has 11 columns.
@@ -84,52 +85,72 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
   let contacts = 0;
   let changes = 0;
   let mql = 0;
+  // Events that arrive while the rescore runs are scored live under the old version; activation replays their contacts.
+  const started = Date.now();
   try {
     for await (const page of loadContactHistories(db, workspaceId)) {
-      const scores: ContactScoresTable[] = [];
-      const changeRows: ScoreChangesTable[] = [];
-      for (const contact of page) {
-        const { state, output } = replayContact(model, contact, clock, now);
-        const reading = scoreAt(model, state, now);
-        if (reading.status === 'mql') mql++;
-        scores.push({
-          workspace_id: workspaceId,
-          model_version: version,
-          contact_id: contact.id,
-          state: JSON.stringify(state),
-          total: reading.total,
-          fit: reading.fit,
-          engagement: reading.engagement,
-          grade: reading.grade,
-          status: reading.status,
-          next_seq: output.changes.length,
-          scored_at: now,
-        });
-        output.changes.forEach((c, seq) => {
-          changeRows.push({
-            workspace_id: workspaceId,
-            model_version: version,
-            contact_id: contact.id,
-            seq,
-            rule_id: c.ruleId,
-            kind: c.kind,
-            rule_group: c.group,
-            points: c.points,
-            half_life_days: c.halfLifeDays,
-            event_id: c.eventId,
-            at: c.at,
-          });
-        });
-      }
+      const { scores, changeRows } = rescoreRows(model, version, workspaceId, page, clock, now);
+      mql += scores.filter((s) => s.status === 'mql').length;
       await db.transaction().execute(async (trx) => {
         await insertChunks(trx, 'contact_scores', scores);
         await insertChunks(trx, 'score_changes', changeRows);
       });
       contacts += page.length;
       changes += changeRows.length;
-      request.onProgress?.(contacts, Math.max(total, contacts));
+      await request.onProgress?.(contacts, Math.max(total, contacts));
     }
-    const promotedToMql = await activate(db, workspaceId, version, now);
+    const promotedToMql = await activate(db, workspaceId, version, now, async (trx) => {
+      // Contacts that got events or were created during the rescore: replay them under the write lock. With a model
+      // active, live scoring stamped each contact it touched; without one, the events received since are the record.
+      const previous = await trx
+        .selectFrom('scoring_models')
+        .select('version')
+        .where('workspace_id', '=', workspaceId)
+        .where('activated_at', 'is not', null)
+        .where('version', '<>', version)
+        .orderBy('activated_at', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      const touched = previous
+        ? trx
+            .selectFrom('contact_scores')
+            .select('contact_id')
+            .where('workspace_id', '=', workspaceId)
+            .where('model_version', '=', previous.version)
+            .where('scored_at', '>=', started)
+        : trx
+            .selectFrom('events')
+            .select('contact_id')
+            .where('workspace_id', '=', workspaceId)
+            .where('received_at', '>=', started)
+            .where('contact_id', 'is not', null);
+      const created = trx
+        .selectFrom('contacts')
+        .select('id')
+        .where('workspace_id', '=', workspaceId)
+        .where('created_at', '>=', started);
+      const ids = [
+        ...new Set([
+          ...(await touched.execute()).flatMap((r) => (r.contact_id ? [r.contact_id] : [])),
+          ...(await created.execute()).map((r) => r.id),
+        ]),
+      ];
+      for (let i = 0; i < ids.length; i += 500) {
+        const chunk = ids.slice(i, i + 500);
+        const page = await loadContactHistoriesOf(trx, workspaceId, chunk);
+        const { scores, changeRows } = rescoreRows(model, version, workspaceId, page, clock, now);
+        for (const table of ['contact_scores', 'score_changes'] as const) {
+          await trx
+            .deleteFrom(table)
+            .where('workspace_id', '=', workspaceId)
+            .where('model_version', '=', version)
+            .where('contact_id', 'in', chunk)
+            .execute();
+        }
+        await insertChunks(trx, 'contact_scores', scores);
+        await insertChunks(trx, 'score_changes', changeRows);
+      }
+    });
     return { version, contacts, changes, mql, promotedToMql };
   } catch (error) {
     await discardUnfinishedVersions(db, workspaceId);
@@ -163,9 +184,72 @@ async function discardUnfinishedVersions(db: Kysely<Database>, workspaceId: stri
   }
 }
 
-async function activate(db: Kysely<Database>, workspaceId: string, version: number, now: number): Promise<number> {
+function rescoreRows(
+  model: ScoringModel,
+  version: number,
+  workspaceId: string,
+  page: StoredContactHistory[],
+  clock: { dayOf(ms: number): string },
+  now: number,
+): { scores: ContactScoresTable[]; changeRows: ScoreChangesTable[] } {
+  const scores: ContactScoresTable[] = [];
+  const changeRows: ScoreChangesTable[] = [];
+  for (const contact of page) {
+    const { state, output } = replayContact(model, contact, clock, now);
+    const reading = scoreAt(model, state, now);
+    scores.push({
+      workspace_id: workspaceId,
+      model_version: version,
+      contact_id: contact.id,
+      state: JSON.stringify(state),
+      total: reading.total,
+      fit: reading.fit,
+      engagement: reading.engagement,
+      grade: reading.grade,
+      status: reading.status,
+      next_seq: output.changes.length,
+      scored_at: now,
+    });
+    output.changes.forEach((c, seq) => {
+      changeRows.push({
+        workspace_id: workspaceId,
+        model_version: version,
+        contact_id: contact.id,
+        seq,
+        rule_id: c.ruleId,
+        kind: c.kind,
+        rule_group: c.group,
+        points: c.points,
+        half_life_days: c.halfLifeDays,
+        event_id: c.eventId,
+        at: c.at,
+      });
+    });
+  }
+  return { scores, changeRows };
+}
+
+/**
+ * Takes the workspace's write lock inside `trx`: on PostgreSQL the advisory lock ingest takes; on SQLite the first
+ * write of the transaction (the caller's next statement) takes the database's single write lock.
+ */
+export async function lockWorkspace(trx: Transaction<Database>, workspaceId: string): Promise<void> {
+  if (trx.getExecutor().adapter instanceof PostgresAdapter) {
+    await sql`select pg_advisory_xact_lock(hashtextextended(${workspaceId}, 0))`.execute(trx);
+  }
+}
+
+async function activate(
+  db: Kysely<Database>,
+  workspaceId: string,
+  version: number,
+  now: number,
+  catchUp: (trx: Transaction<Database>) => Promise<void>,
+): Promise<number> {
   return db.transaction().execute(async (trx) => {
+    await lockWorkspace(trx, workspaceId);
     await trx.updateTable('scoring_models').set({ active: 0 }).where('workspace_id', '=', workspaceId).execute();
+    await catchUp(trx);
     await trx
       .updateTable('scoring_models')
       .set({ active: 1, activated_at: now })

@@ -31,32 +31,56 @@ export async function* loadContactHistories(
       .execute();
     if (contacts.length === 0) return;
     after = contacts[contacts.length - 1]!.id;
-    const events = await db
-      .selectFrom('events')
-      .select(['message_id', 'contact_id', 'type', 'name', 'path', 'url', 'properties', 'timestamp'])
-      .where('workspace_id', '=', workspaceId)
-      .where(
-        'contact_id',
-        'in',
-        contacts.map((c) => c.id),
-      )
-      .where('is_bot', '=', 0)
-      .execute();
-    const byContact = new Map<string, StoredContactHistory>();
-    const page = contacts.map((c) => {
-      const history: StoredContactHistory = {
-        id: c.id,
-        stage: c.stage,
-        traits: JSON.parse(c.traits) as Record<string, unknown>,
-        createdAt: Number(c.created_at),
-        events: [],
-      };
-      byContact.set(c.id, history);
-      return history;
-    });
-    for (const e of events) {
-      byContact.get(e.contact_id!)?.events.push(scoringEventFromRow(e));
-    }
-    yield page;
+    yield await withEvents(db, workspaceId, contacts);
   }
+}
+
+/** The given contacts with their histories (for replaying a few, e.g. those that changed during a rescore). */
+export async function loadContactHistoriesOf(
+  db: Kysely<Database>,
+  workspaceId: string,
+  ids: string[],
+): Promise<StoredContactHistory[]> {
+  if (ids.length === 0) return [];
+  const contacts = await db
+    .selectFrom('contacts')
+    .select(['id', 'traits', 'created_at', 'stage'])
+    .where('workspace_id', '=', workspaceId)
+    .where('id', 'in', ids)
+    .execute();
+  return withEvents(db, workspaceId, contacts);
+}
+
+async function withEvents(
+  db: Kysely<Database>,
+  workspaceId: string,
+  contacts: Array<{ id: string; traits: string; created_at: number; stage: string }>,
+): Promise<StoredContactHistory[]> {
+  const events = await db
+    .selectFrom('events')
+    .select(['message_id', 'contact_id', 'type', 'name', 'path', 'url', 'properties', 'timestamp'])
+    .where('workspace_id', '=', workspaceId)
+    .where(
+      'contact_id',
+      'in',
+      contacts.map((c) => c.id),
+    )
+    .where('is_bot', '=', 0)
+    .execute();
+  const byContact = new Map<string, StoredContactHistory>();
+  const page = contacts.map((c) => {
+    const history: StoredContactHistory = {
+      id: c.id,
+      stage: c.stage,
+      traits: JSON.parse(c.traits) as Record<string, unknown>,
+      createdAt: Number(c.created_at),
+      events: [],
+    };
+    byContact.set(c.id, history);
+    return history;
+  });
+  for (const e of events) {
+    byContact.get(e.contact_id!)?.events.push(scoringEventFromRow(e));
+  }
+  return page;
 }

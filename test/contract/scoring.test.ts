@@ -295,4 +295,46 @@ describe(`scoring models on stored history (${testEngine})`, () => {
     for (const c of liveAll) expect((await score(c.id)).total).toBeCloseTo(liveScores.get(c.id)!, 3);
     expect(await outboxFor(late.id)).toHaveLength(1); // crossed 50 once, when its anonymous history was attached; the demo request kept it above
   });
+
+  it('loses no event that arrives while a model is being applied', async () => {
+    let sent = 0;
+    // Between the rescore's last page and the switch, events arrive for rescored contacts and a new one appears.
+    const during = await applyModel(t.runtime.storage.db, {
+      workspaceId: t.workspaceId,
+      timeZone: 'UTC',
+      model: compiled(MODEL(2)),
+      source: MODEL(2),
+      onProgress: async () => {
+        for (let i = 0; i < 5; i++) {
+          sent++;
+          const r = await send([
+            {
+              type: 'page',
+              messageId: mid(),
+              userId: `bulk-${i}`,
+              properties: { url: 'https://x.test/pricing', path: '/pricing' },
+              timestamp: iso(NOW + i),
+            },
+            { type: 'track', messageId: mid(), userId: `bulk-${i}`, event: 'Demo Requested', timestamp: iso(NOW + i) },
+            {
+              type: 'identify',
+              messageId: mid(),
+              userId: `new-${i}`,
+              traits: { email: `new-${i}@acme.io`, industry: 'software' },
+              timestamp: iso(NOW + i),
+            },
+          ]);
+          expect(r.statusCode).toBe(200);
+        }
+      },
+    });
+    expect(sent).toBe(5);
+    const contacts = (await t.read<{ contacts: ContactView[] }>('/api/contacts?limit=500')).contacts;
+    const scored = new Map(await Promise.all(contacts.map(async (c) => [c.id, (await score(c.id)).total] as const)));
+    expect(scored.get((await byEmail('bulk-0@acme.io')).id)).toBeGreaterThan(89);
+    expect(scored.get((await byEmail('new-0@acme.io')).id)).toBe(20);
+    const fresh = await apply(2);
+    expect(fresh.version).toBe(during.version + 1);
+    for (const c of contacts) expect((await score(c.id)).total, c.email ?? c.id).toBeCloseTo(scored.get(c.id)!, 3);
+  });
 });
