@@ -24,6 +24,7 @@ const fileSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
     /** Milliseconds a commit waits to gather more events (group commit). */
     commitDelayMs: z.number().min(0).max(1000).optional(),
+    decayIntervalMinutes: z.number().min(0).optional(),
   })
   .strict();
 
@@ -38,6 +39,8 @@ export interface Config {
   sessionTimeoutMs: number;
   logLevel: string;
   commitDelayMs: number;
+  /** How often `kerma serve` refreshes decayed scores (0: never; `kerma model refresh` does it once). */
+  decayIntervalMs: number;
   maxEventBytes: number;
   maxBatchBytes: number;
 }
@@ -71,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     sessionTimeoutMs: (file.sessionTimeoutMinutes ?? 30) * 60_000,
     logLevel: overrides.logLevel ?? env['KERMA_LOG_LEVEL'] ?? file.logLevel ?? 'info',
     commitDelayMs: numberFromEnv(env, 'KERMA_COMMIT_DELAY_MS') ?? file.commitDelayMs ?? 2,
+    decayIntervalMs: (numberFromEnv(env, 'KERMA_DECAY_INTERVAL_MINUTES') ?? file.decayIntervalMinutes ?? 15) * 60_000,
     maxEventBytes: 32 * 1024,
     maxBatchBytes: 500 * 1024,
   };

@@ -5,6 +5,7 @@ import { KermaError } from '../errors.js';
 import { importContactsCsv } from '../identity/import-contacts-csv.js';
 import { importEventsFile } from '../ingest/import-events-file.js';
 import { openRuntime } from '../kerma-runtime.js';
+import { startDecayScheduler } from '../models/decay-scheduler.js';
 import { createApp } from '../server/create-app.js';
 import { registerModelCommands } from './model-commands.js';
 import { createLazyProgress } from './progress.js';
@@ -51,6 +52,7 @@ function configFrom(options: DbOptions & { port?: number; host?: string }): Conf
 async function serve(config: Config, banner: string[] = []): Promise<void> {
   const runtime = await openRuntime({ ...config, logLevel: config.logLevel === 'warn' ? 'info' : config.logLevel });
   const app = createApp(runtime);
+  const stopDecay = startDecayScheduler(runtime, config.decayIntervalMs);
   const address = await app.listen({ port: config.port, host: config.host });
   const url = address.replace('[::1]', 'localhost');
   process.stdout.write(
@@ -60,6 +62,7 @@ async function serve(config: Config, banner: string[] = []): Promise<void> {
   const shutdown = async () => {
     if (closing) return;
     closing = true;
+    await stopDecay();
     await app.close();
     await runtime.close();
     process.exit(0);

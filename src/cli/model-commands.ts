@@ -5,6 +5,7 @@ import { openRuntime } from '../kerma-runtime.js';
 import { applyModel } from '../models/apply-model.js';
 import { parseCutPoint, parseOutcome } from '../models/backtest-options.js';
 import { readModelFile } from '../models/read-model-file.js';
+import { refreshDecayedScores } from '../models/refresh-decayed-scores.js';
 import { runBacktest } from '../models/run-backtest.js';
 import { formatBacktest } from './format-backtest.js';
 import { createLazyProgress } from './progress.js';
@@ -26,7 +27,7 @@ export function registerModelCommands<T extends { workspace?: string }>(
   withDb: (command: Command) => Command,
   configFrom: (options: T) => Config,
 ): void {
-  const model = program.command('model').description('Scoring models: validate, apply, backtest');
+  const model = program.command('model').description('Scoring models: validate, apply, refresh, backtest');
   model
     .command('validate')
     .description('Check a model file; prints every error with its path and line')
@@ -59,6 +60,25 @@ export function registerModelCommands<T extends { workspace?: string }>(
       progress.stop();
       process.stdout.write(
         `model "${compiled.name}" is version ${result.version} and active: ${result.contacts} contacts rescored, ${result.changes} score changes recorded, ${result.mql} at MQL (${result.promotedToMql} moved to stage MQL)\n`,
+      );
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  withDb(
+    model
+      .command('refresh')
+      .description(
+        'Bring every stored score to now (decay), firing what decay crossed; kerma serve does this periodically',
+      ),
+  ).action(async (options: T) => {
+    const runtime = await openRuntime(configFrom(options));
+    try {
+      const ws = await runtime.workspaces.resolve(options.workspace);
+      const r = await refreshDecayedScores(runtime.storage.db, ws.id, Date.now());
+      process.stdout.write(
+        `${r.checked} scores checked, ${r.updated} moved, ${r.firings} triggers fired, ${r.promoted} moved to stage MQL\n`,
       );
     } finally {
       await runtime.close();
