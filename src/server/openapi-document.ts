@@ -157,6 +157,40 @@ export function openApiDocument(): object {
           },
         },
       },
+      '/api/models/validate': {
+        post: {
+          summary: 'Check a model file (YAML body); a 400 lists every error with its path and line',
+          security: [{ secretKey: [] }],
+          requestBody: { content: { 'application/yaml': { schema: { type: 'string' } } } },
+          responses: { 200: { description: '{ valid, name, fit, engagement, triggers }' }, 400: error, 401: error },
+        },
+      },
+      '/api/models/backtest': {
+        post: {
+          summary:
+            'Backtest a model (and optionally a second one) on the workspace history: ROC AUC, thresholds, lift by decile, bands, recommendations',
+          security: [{ secretKey: [] }],
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['model', 'outcome'],
+                  properties: {
+                    model: { type: 'string', description: 'model file text (YAML)' },
+                    outcome: { type: 'string', description: 'won, sql, stage:NAME or trait:NAME' },
+                    at: { type: 'string', description: 'days:N (default days:30) or now' },
+                    compare: { type: 'string', description: 'a second model file' },
+                    precision: { type: 'number' },
+                    capacity: { type: 'number', description: 'leads a week sales can take' },
+                  },
+                },
+              },
+            },
+          },
+          responses: { 200: { description: 'Backtest result' }, 400: error, 401: error },
+        },
+      },
       '/api/reports/traffic': {
         get: {
           summary: 'Daily new visitors, sessions, page views and new contacts, optionally by a dimension',
