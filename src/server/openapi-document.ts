@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { accountsQuery } from './routes/model-routes.js';
 import { contactDetailQuery, contactScoreQuery, listContactsQuery, trafficQuery } from './routes/read-routes.js';
 
 function queryParameters(schema: z.ZodObject) {
@@ -152,6 +153,18 @@ export function openApiDocument(): object {
                 '{ total, fit, engagement, grade, status, at, model, contributions: [{ ruleId, kind, points, decayed, eventId?, at }] }',
             },
             400: error,
+            401: error,
+            404: error,
+          },
+        },
+      },
+      '/api/accounts': {
+        get: {
+          summary: 'Accounts (email domain or company trait, as the model says) ranked by score from their contacts',
+          security: [{ secretKey: [] }],
+          parameters: queryParameters(accountsQuery),
+          responses: {
+            200: { description: '{ model, accounts: [{ account, score, contacts, top }] }' },
             401: error,
             404: error,
           },

@@ -364,4 +364,19 @@ describe(`scoring models on stored history (${testEngine})`, () => {
     const fired = await outboxFor(cold.id);
     expect(fired).toHaveLength(2);
   });
+
+  it('ranks accounts by the best three contact scores of each email domain', async () => {
+    const { accounts } = await t.read<{ accounts: Array<{ account: string; score: number; contacts: number }> }>(
+      '/api/accounts',
+    );
+    const all = (await t.read<{ contacts: ContactView[] }>('/api/contacts?limit=500')).contacts;
+    const top3 = all
+      .map((c) => c.score)
+      .sort((a, b) => b - a)
+      .slice(0, 3)
+      .reduce((s, x) => s + x, 0);
+    expect(accounts).toHaveLength(1);
+    expect(accounts[0]).toMatchObject({ account: 'acme.io', contacts: all.length });
+    expect(accounts[0]!.score).toBeCloseTo(top3, 6);
+  });
 });

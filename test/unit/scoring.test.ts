@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { accountScores } from '../../src/scoring/account-score.js';
 import {
   backtestMetrics,
   recommendForCapacity,
@@ -342,5 +343,39 @@ describe('backtest metrics', () => {
     expect(precise.ok && precise.threshold).toBe(90);
     const capacity = recommendForCapacity(metrics, 5);
     expect(capacity.ok && capacity.row.above).toBeLessThanOrEqual(5 * metrics.weeks);
+  });
+});
+
+describe('account scores', () => {
+  const members = [
+    { id: 'a', email: 'a@acme.io', traits: { company: 'Acme' }, score: 50 },
+    { id: 'b', email: 'b@acme.io', traits: { company: 'ACME ' }, score: 30 },
+    { id: 'c', email: 'c@acme.io', traits: {}, score: 20 },
+    { id: 'd', email: 'd@acme.io', traits: {}, score: 10 },
+    { id: 'e', email: 'e@gmail.com', traits: { company: 'Solo' }, score: 90 },
+  ];
+  it('groups by email domain without personal mailboxes and sums the best three by default', () => {
+    expect(accountScores({ key: 'email_domain', companyTrait: 'company', aggregate: 'top3' }, members)).toEqual([
+      {
+        account: 'acme.io',
+        score: 100,
+        contacts: 4,
+        top: [
+          { id: 'a', score: 50 },
+          { id: 'b', score: 30 },
+          { id: 'c', score: 20 },
+        ],
+      },
+    ]);
+    expect(accountScores({ key: 'email_domain', companyTrait: 'company', aggregate: 'sum' }, members)[0]!.score).toBe(
+      110,
+    );
+  });
+  it('groups by a company trait, case and blanks aside', () => {
+    const byCompany = accountScores({ key: 'company', companyTrait: 'company', aggregate: 'max' }, members);
+    expect(byCompany.map((a) => [a.account, a.score, a.contacts])).toEqual([
+      ['solo', 90, 1],
+      ['acme', 50, 2],
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { KermaError } from '../../errors.js';
+import { accountScoresQuery } from '../../models/account-scores-query.js';
 import { parseCutPoint, parseOutcome } from '../../models/backtest-options.js';
 import { runBacktest } from '../../models/run-backtest.js';
 import { formatModelError } from '../../scoring/model-error.js';
@@ -24,6 +25,8 @@ export const backtestBody = z
   })
   .strict();
 
+export const accountsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50) }).strict();
+
 /** A model file sent in a request body; a 400 lists every error with path and line, as `kerma model validate` does. */
 function compileBodyModel(text: string, field: string): ScoringModel {
   const parsed = parseModelFile(text);
@@ -33,8 +36,20 @@ function compileBodyModel(text: string, field: string): ScoringModel {
   });
 }
 
-/** Scoring models over HTTP (secret key): validate a model file and backtest it on the workspace's history. */
+/** Scoring models over HTTP (secret key): validate a model file, backtest it on the workspace's history, account scores. */
 export function registerModelRoutes(app: FastifyInstance, deps: AppDeps): void {
+  app.get('/api/accounts', async (request) => {
+    const workspace = await requireSecretKey(request, deps.workspaces);
+    const query = parseInput(accountsQuery, request.query, 'query');
+    const result = await accountScoresQuery(deps.storage.db, workspace.id, query.limit);
+    if (!result)
+      throw new KermaError(
+        'not_found',
+        'no scoring model is active in this workspace; apply one with `kerma model apply FILE`',
+      );
+    return result;
+  });
+
   app.post('/api/models/validate', async (request) => {
     await requireSecretKey(request, deps.workspaces);
     const model = compileBodyModel(readBody(request.body, false, MODEL_BYTES), 'body');
