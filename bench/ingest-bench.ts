@@ -78,12 +78,18 @@ async function load(
   return { rps: ok / DURATION, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, ok };
 }
 
-async function benchKerma(target: string, dbArgs: string[], count: () => Promise<number>): Promise<Result> {
+async function benchKerma(
+  target: string,
+  dbArgs: string[],
+  count: () => Promise<number>,
+  model?: string,
+): Promise<Result> {
   const created = JSON.parse(
     execFileSync(process.execPath, [CLI, 'workspace', 'create', 'Bench', '--json', ...dbArgs], { encoding: 'utf8' }),
   ) as {
     writeKey: string;
   };
+  if (model) execFileSync(process.execPath, [CLI, 'model', 'apply', model, ...dbArgs], { encoding: 'utf8' });
   const { child, url } = await startProcess([CLI, 'serve', '--port', '0', ...dbArgs]);
   try {
     const r = await load(url, created.writeKey);
@@ -124,18 +130,26 @@ async function main(): Promise<void> {
   }
 
   const dir = mkdtempSync(join(tmpdir(), 'kerma-bench-'));
-  const file = join(dir, 'bench.db');
+  const countSqlite = (file: string) => async () => {
+    const { default: Sqlite } = (await import('better-sqlite3')) as unknown as {
+      default: typeof import('better-sqlite3');
+    };
+    const db = new Sqlite(file, { readonly: true });
+    const n = (db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+    db.close();
+    return n;
+  };
   try {
+    const file = join(dir, 'bench.db');
+    results.push(await benchKerma('Kerma on SQLite', ['--db', file], countSqlite(file)));
+    const scored = join(dir, 'scored.db');
     results.push(
-      await benchKerma('Kerma on SQLite', ['--db', file], async () => {
-        const { default: Sqlite } = (await import('better-sqlite3')) as unknown as {
-          default: typeof import('better-sqlite3');
-        };
-        const db = new Sqlite(file, { readonly: true });
-        const n = (db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
-        db.close();
-        return n;
-      }),
+      await benchKerma(
+        'Kerma on SQLite, scoring model active (live scoring)',
+        ['--db', scored],
+        countSqlite(scored),
+        join(ROOT, 'bench', 'bench-model.yaml'),
+      ),
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -43,7 +43,9 @@ function modelSection(m: ModelBacktest): string[] {
 
 /** The backtest as text for a person; `--json` prints the result object instead. */
 export function formatBacktest(result: Extract<BacktestResult, { ok: true }>): string {
-  const lines = [`${result.contacts} contacts, ${result.unknownOutcome} without a known outcome left out`];
+  const lines = [
+    `${result.contacts} contacts, ${result.unknownOutcome} without a known outcome left out${result.neverMql ? `, ${result.neverMql} that never became an MQL left out` : ''}`,
+  ];
   for (const m of result.models) lines.push('', ...modelSection(m));
   if (result.models.length === 2) {
     const [a, b] = result.models as [ModelBacktest, ModelBacktest];

@@ -92,7 +92,12 @@ export function registerModelCommands<T extends { workspace?: string }>(
       .argument('<file>'),
   )
     .requiredOption('--outcome <outcome>', 'won, sql, stage:NAME or trait:NAME (e.g. trait:converted)')
-    .addOption(new Option('--at <cut>', 'score each contact at days:N after creation, or now').default('days:30'))
+    .addOption(
+      new Option(
+        '--at <cut>',
+        'score each contact at days:N after creation, when it became an MQL (mql), or now',
+      ).default('days:30'),
+    )
     .option('--compare <file>', 'a second model file to report side by side')
     .addOption(new Option('--precision <p>', 'recommend the threshold for this precision').argParser(fraction))
     .addOption(new Option('--capacity <n>', 'recommend the threshold for this many leads a week').argParser(perWeek))

@@ -4,7 +4,7 @@ export type Outcome =
   | { kind: 'stage'; stage: string }
   | { kind: 'trait'; trait: string };
 
-export type CutPoint = { kind: 'days'; days: number } | { kind: 'now' };
+export type CutPoint = { kind: 'days'; days: number } | { kind: 'now' } | { kind: 'mql' };
 
 const STAGE_LADDER = ['lead', 'mql', 'sql', 'meeting', 'won'];
 const CLOSED_NEGATIVE = new Set(['lost', 'unqualified', 'disqualified']);
@@ -20,19 +20,13 @@ export function parseOutcome(text: string): Parsed<Outcome> {
   return { ok: false, message: `unknown outcome "${text}"; expected won, sql, stage:NAME or trait:NAME` };
 }
 
-/** `days:N` (the score N days after the contact was created) or `now`. */
+/** `days:N` (the score N days after the contact was created), `mql` (the score when it became an MQL) or `now`. */
 export function parseCutPoint(text: string): Parsed<CutPoint> {
   if (text === 'now') return { ok: true, value: { kind: 'now' } };
+  if (text === 'mql') return { ok: true, value: { kind: 'mql' } };
   const match = /^days:(\d+)$/.exec(text);
   if (match) return { ok: true, value: { kind: 'days', days: Number(match[1]) } };
-  if (text === 'mql') {
-    return {
-      ok: false,
-      message:
-        "--at mql needs each contact's MQL date from stage history, which Kerma does not record yet; use days:N or now",
-    };
-  }
-  return { ok: false, message: `unknown cut point "${text}"; expected days:N or now` };
+  return { ok: false, message: `unknown cut point "${text}"; expected days:N, mql or now` };
 }
 
 const YES = new Set(['1', 'true', 'yes', 'y', 'won', 'converted']);

@@ -6,6 +6,8 @@ import { scoringEventFromRow } from '../storage/live-scoring-rows.js';
 export interface StoredContactHistory extends ContactHistory {
   id: string;
   stage: string;
+  /** When the contact first became an MQL (stage history), if it did. */
+  mqlAt: number | null;
 }
 
 const PAGE = 1_000;
@@ -31,7 +33,9 @@ export async function* loadContactHistories(
       .execute();
     if (contacts.length === 0) return;
     after = contacts[contacts.length - 1]!.id;
-    yield await withEvents(db, workspaceId, contacts);
+    // The page is every contact id from the first to the last of it, so a range on the events index finds their
+    // events (measured faster than an IN list of a thousand ids).
+    yield await withEvents(db, workspaceId, contacts, true);
   }
 }
 
@@ -55,23 +59,40 @@ async function withEvents(
   db: Kysely<Database>,
   workspaceId: string,
   contacts: Array<{ id: string; traits: string; created_at: number; stage: string }>,
+  contiguous = false,
 ): Promise<StoredContactHistory[]> {
-  const events = await db
+  let query = db
     .selectFrom('events')
     .select(['message_id', 'contact_id', 'type', 'name', 'path', 'url', 'properties', 'timestamp'])
+    .where('workspace_id', '=', workspaceId)
+    .where('is_bot', '=', 0);
+  query = contiguous
+    ? query.where('contact_id', '>=', contacts[0]!.id).where('contact_id', '<=', contacts[contacts.length - 1]!.id)
+    : query.where(
+        'contact_id',
+        'in',
+        contacts.map((c) => c.id),
+      );
+  const events = await query.execute();
+  const mql = await db
+    .selectFrom('stage_changes')
+    .select(['contact_id', (eb) => eb.fn.min('at').as('at')])
     .where('workspace_id', '=', workspaceId)
     .where(
       'contact_id',
       'in',
       contacts.map((c) => c.id),
     )
-    .where('is_bot', '=', 0)
+    .where('to_stage', '=', 'mql')
+    .groupBy('contact_id')
     .execute();
+  const mqlAt = new Map(mql.map((m) => [m.contact_id, Number(m.at)]));
   const byContact = new Map<string, StoredContactHistory>();
   const page = contacts.map((c) => {
     const history: StoredContactHistory = {
       id: c.id,
       stage: c.stage,
+      mqlAt: mqlAt.get(c.id) ?? null,
       traits: JSON.parse(c.traits) as Record<string, unknown>,
       createdAt: Number(c.created_at),
       events: [],

@@ -36,7 +36,7 @@ export interface ModelBacktest {
 }
 
 export type BacktestResult =
-  | { ok: true; contacts: number; unknownOutcome: number; models: ModelBacktest[] }
+  | { ok: true; contacts: number; unknownOutcome: number; neverMql: number; models: ModelBacktest[] }
   | { ok: false; code: 'too_few_outcomes'; message: string; positives: number; negatives: number };
 
 const DAY_MS = 86_400_000;
@@ -51,6 +51,7 @@ export async function runBacktest(db: Kysely<Database>, request: BacktestRequest
   const rows: ScoredOutcome[][] = request.models.map(() => []);
   let contacts = 0;
   let unknownOutcome = 0;
+  let neverMql = 0;
   for await (const page of loadContactHistories(db, request.workspaceId)) {
     for (const contact of page) {
       contacts++;
@@ -59,7 +60,15 @@ export async function runBacktest(db: Kysely<Database>, request: BacktestRequest
         unknownOutcome++;
         continue;
       }
-      const cut = request.at.kind === 'now' ? now : Math.min(now, contact.createdAt + request.at.days * DAY_MS);
+      let cut: number;
+      if (request.at.kind === 'mql') {
+        // Scored the moment it became an MQL: contacts that never did are not part of this question.
+        if (contact.mqlAt === null) {
+          neverMql++;
+          continue;
+        }
+        cut = contact.mqlAt;
+      } else cut = request.at.kind === 'now' ? now : Math.min(now, contact.createdAt + request.at.days * DAY_MS);
       request.models.forEach((model, i) => {
         const { state } = replayContact(model, contact, clock, cut);
         rows[i]!.push({ score: scoreAt(model, state, cut).total, positive, at: cut });
@@ -75,7 +84,7 @@ export async function runBacktest(db: Kysely<Database>, request: BacktestRequest
       code: 'too_few_outcomes',
       positives,
       negatives,
-      message: `a backtest needs at least ${MIN_OUTCOMES_PER_CLASS} contacts with the outcome and ${MIN_OUTCOMES_PER_CLASS} without; found ${positives} with and ${negatives} without (${unknownOutcome} of ${contacts} contacts have no known outcome)`,
+      message: `a backtest needs at least ${MIN_OUTCOMES_PER_CLASS} contacts with the outcome and ${MIN_OUTCOMES_PER_CLASS} without; found ${positives} with and ${negatives} without (${unknownOutcome} of ${contacts} contacts have no known outcome${neverMql ? `, ${neverMql} never became an MQL` : ''})`,
     };
   }
   const models = request.models.map((model, i): ModelBacktest => {
@@ -97,5 +106,5 @@ export async function runBacktest(db: Kysely<Database>, request: BacktestRequest
         request.capacityPerWeek === undefined ? null : recommendForCapacity(metrics, request.capacityPerWeek),
     };
   });
-  return { ok: true, contacts, unknownOutcome, models };
+  return { ok: true, contacts, unknownOutcome, neverMql, models };
 }

@@ -187,13 +187,22 @@ export function applyEvent(
   clock: ScoringClock,
   out: ScoringOutput,
 ): void {
-  const day = clock.dayOf(event.at);
-  const week = weekOf(day);
+  // The local day and week are worked out only when a limited rule matches (time-zone maths is the costly part).
+  let day: string | null = null;
+  let week = '';
   let matched = false;
   for (const rule of model.engagement) {
-    if (!matchEvent(rule.when, event) || !withinLimit(rule, state, day, week)) continue;
+    if (!matchEvent(rule.when, event)) continue;
+    if (rule.limit) {
+      if (day === null) {
+        day = clock.dayOf(event.at);
+        week = weekOf(day);
+      }
+      if (!withinLimit(rule, state, day, week)) continue;
+    }
     matched = true;
-    count(state, rule.id, day, week);
+    // Only limited rules need counting.
+    if (rule.limit && day !== null) count(state, rule.id, day, week);
     let bucket = state.buckets.find((b) => b.group === rule.group && b.halfLifeDays === rule.halfLifeDays);
     if (!bucket) {
       bucket = { group: rule.group, halfLifeDays: rule.halfLifeDays, value: 0, at: event.at };

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyModel } from '../../src/models/apply-model.js';
+import { parseModelFile } from '../../src/scoring/parse-model-file.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { testEngine } from '../support/test-storage.js';
 
@@ -97,5 +99,25 @@ describe(`model API (${testEngine})`, () => {
     expect(badModel.json().error.message).toMatch(/^model: thresholds: /);
     const badJson = await post('/api/models/backtest', '{');
     expect(badJson.statusCode).toBe(400);
+  });
+
+  it('backtests at the moment each contact became an MQL (stage history), leaving out those that never did', async () => {
+    const applied = MODEL.replace('mql: 10', 'mql: 5');
+    const parsed = parseModelFile(applied);
+    if (!parsed.ok) throw new Error('model');
+    const result = await applyModel(t.runtime.storage.db, {
+      workspaceId: t.workspaceId,
+      timeZone: 'UTC',
+      model: parsed.model,
+      source: applied,
+    });
+    const r = await post(
+      '/api/models/backtest',
+      JSON.stringify({ model: MODEL, outcome: 'trait:converted', at: 'mql' }),
+    );
+    expect(r.statusCode, r.body).toBe(200);
+    const body = r.json() as { neverMql: number; models: Array<{ metrics: { contacts: number } }> };
+    expect(body.models[0]!.metrics.contacts).toBe(result.promotedToMql);
+    expect(body.neverMql).toBe(80 - result.promotedToMql);
   });
 });
