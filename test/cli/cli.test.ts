@@ -38,6 +38,10 @@ describe('kerma CLI (built, run as a user would)', () => {
       ['workspace', 'list'],
       ['import', 'events'],
       ['import', 'contacts'],
+      ['model', 'validate'],
+      ['model', 'apply'],
+      ['model', 'refresh'],
+      ['model', 'backtest'],
       ['demo'],
     ]) {
       const r = kerma([...args, '--help']);

@@ -97,4 +97,24 @@ describe('kerma model (built, on the X Education leads)', () => {
       truePositives: 664,
     });
   });
+
+  it('applies the fit model: every contact rescored, the MQLs moved to stage MQL, then a refresh has nothing to move', () => {
+    const r = kerma(['model', 'apply', FIT_MODEL, '--db', db]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /model "xeducation-fit" is version 1 and active: 9240 contacts rescored, \d+ score changes recorded, 1061 at MQL \(1061 moved to stage MQL\)/,
+    );
+    expect(r.stderr).toMatch(/rescore contacts: done \(9240\/9240\)/);
+    const refresh = kerma(['model', 'refresh', '--db', db]);
+    expect(refresh.stdout).toMatch(/9240 scores checked, 0 moved, 0 triggers fired, 0 moved to stage MQL/);
+    const atMql = kerma(['model', 'backtest', FIT_MODEL, '--outcome', 'trait:converted', '--at', 'mql', '--db', db]);
+    // Every MQL of this model scores at least 40, so the backtest among MQLs only ranks within that band.
+    expect(atMql.code, atMql.stderr).toBe(0);
+    expect(atMql.stdout).toMatch(
+      /9240 contacts, 0 without a known outcome left out, 8179 that never became an MQL left out/,
+    );
+    const bad = kerma(['model', 'apply', join(dir, 'broken.yaml'), '--db', db]);
+    expect(bad.code).toBe(2);
+    expect(kerma(['model', 'backtest', FIT_MODEL, '--outcome', 'trait:converted', '--db', db]).code).toBe(0);
+  });
 });
