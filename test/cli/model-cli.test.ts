@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATA, requireShared } from '../support/captures.js';
+import { createWorkspace, startServer } from '../support/crash-harness.js';
 import { kerma, ROOT } from '../support/run-kerma.js';
 
 const FIT_MODEL = join(ROOT, 'examples', 'xeducation', 'fit-model.yaml');
@@ -116,5 +117,51 @@ describe('kerma model (built, on the X Education leads)', () => {
     const bad = kerma(['model', 'apply', join(dir, 'broken.yaml'), '--db', db]);
     expect(bad.code).toBe(2);
     expect(kerma(['model', 'backtest', FIT_MODEL, '--outcome', 'trait:converted', '--db', db]).code).toBe(0);
+  });
+
+  it('a running kerma serve scores with a model applied from the CLI, at once', async () => {
+    const liveDb = join(dir, 'live.db');
+    const ws = await createWorkspace(['--db', liveDb]);
+    const server = await startServer(['--db', liveDb]);
+    try {
+      const model = join(dir, 'live.yaml');
+      writeFileSync(
+        model,
+        'name: live\nengagement:\n  - id: pricing\n    when: { event: page, path: { prefix: /pricing } }\n    points: 15\nthresholds: { mql: 50 }\n',
+      );
+      const applied = kerma(['model', 'apply', model, '--db', liveDb]);
+      expect(applied.code, applied.stderr).toBe(0);
+      const sent = await fetch(`${server.url}/v1/batch`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${ws.writeKey}:`).toString('base64')}` },
+        body: JSON.stringify({
+          batch: [
+            { type: 'identify', userId: 'u1', traits: { email: 'u1@acme.io' }, messageId: 'live-1' },
+            {
+              type: 'page',
+              userId: 'u1',
+              properties: { path: '/pricing', url: 'https://x.test/pricing' },
+              messageId: 'live-2',
+            },
+          ],
+        }),
+      });
+      expect(sent.status).toBe(200);
+      const auth = { authorization: `Bearer ${ws.secretKey}` };
+      const list = (await (await fetch(`${server.url}/api/contacts?email=u1%40acme.io`, { headers: auth })).json()) as {
+        contacts: Array<{ id: string; score: number }>;
+      };
+      expect(list.contacts[0]!.score).toBeCloseTo(15, 3);
+      const score = (await (
+        await fetch(`${server.url}/api/contacts/${list.contacts[0]!.id}/score`, { headers: auth })
+      ).json()) as {
+        model: { version: number };
+        contributions: Array<{ ruleId: string; eventId: string }>;
+      };
+      expect(score.model.version).toBe(1);
+      expect(score.contributions).toEqual([expect.objectContaining({ ruleId: 'pricing', eventId: 'live-2' })]);
+    } finally {
+      server.child.kill('SIGKILL');
+    }
   });
 });
