@@ -1,11 +1,15 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type Config, type ConfigOverrides, loadConfig } from '../config.js';
+import { DEMO_MODEL } from '../demo/demo-model.js';
 import { runDemo } from '../demo/run-demo.js';
 import { KermaError } from '../errors.js';
 import { importContactsCsv } from '../identity/import-contacts-csv.js';
 import { importEventsFile } from '../ingest/import-events-file.js';
 import { openRuntime } from '../kerma-runtime.js';
+import { activeModel } from '../models/active-model.js';
+import { applyModel } from '../models/apply-model.js';
 import { startDecayScheduler } from '../models/decay-scheduler.js';
+import { parseModelFile } from '../scoring/parse-model-file.js';
 import { createApp } from '../server/create-app.js';
 import { registerModelCommands } from './model-commands.js';
 import { createLazyProgress } from './progress.js';
@@ -237,8 +241,20 @@ withDb(
           onProgress: (done, total) => progress.update(done, total),
         });
         progress.stop();
+        let scoring = 'a scoring model was already active; kept it';
+        if (!(await activeModel(runtime.storage.db, ws.id))) {
+          const parsed = parseModelFile(DEMO_MODEL);
+          if (!parsed.ok) throw new Error('the built-in demo model does not parse');
+          const applied = await applyModel(runtime.storage.db, {
+            workspaceId: ws.id,
+            timeZone: ws.timeZone,
+            model: parsed.model,
+            source: DEMO_MODEL,
+          });
+          scoring = `scoring model "${parsed.model.name}" applied: ${applied.contacts} contacts scored, ${applied.mql} MQL`;
+        }
         banner = [
-          `Demo workspace ${ws.id}: ${result.inserted} events stored${result.duplicates ? `, ${result.duplicates} were already there` : ''}`,
+          `Demo workspace ${ws.id}: ${result.inserted} events stored${result.duplicates ? `, ${result.duplicates} were already there` : ''}; ${scoring}`,
           `  write key:  ${writeKey}`,
           `  secret key: ${secretKey}  (sign in / API: Authorization: Bearer <secret key>)`,
         ];
