@@ -1,4 +1,4 @@
-import { clampToCap, decay, engagementLevel, fitLetter, statusOf } from './score-at.js';
+import { clampToCap, decay, readingOf, type ScoreReading } from './score-at.js';
 import type { ScoreChange } from './scoring-event.js';
 import type { ScoringModel } from './scoring-model.js';
 
@@ -12,12 +12,7 @@ export interface Contribution {
   at: number;
 }
 
-export interface ScoreExplanation {
-  total: number;
-  fit: number;
-  engagement: number;
-  grade: string;
-  status: 'mql' | 'nurture' | 'unqualified';
+export interface ScoreExplanation extends ScoreReading {
   contributions: Contribution[];
 }
 
@@ -83,13 +78,5 @@ export function explainScore(
     else engagement += held;
   }
   contributions.sort((a, b) => b.at - a.at || a.ruleId.localeCompare(b.ruleId));
-  const total = fit + engagement;
-  return {
-    total,
-    fit,
-    engagement,
-    grade: `${fitLetter(model, fit)}${engagementLevel(model, engagement)}`,
-    status: statusOf(model, total, excluded),
-    contributions,
-  };
+  return { ...readingOf(model, fit, engagement, excluded), contributions };
 }

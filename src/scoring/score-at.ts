@@ -57,12 +57,17 @@ export function scoreAt(model: ScoringModel, state: ScoreState, at: number): Sco
     groups.set(b.group, (groups.get(b.group) ?? 0) + decay(b.value, b.halfLifeDays, b.at, at));
   let engagement = 0;
   for (const [group, sum] of groups) engagement += clampToCap(model, group, sum);
+  return readingOf(model, fit, engagement, state.category !== null);
+}
+
+/** Total, grade and status from capped fit and engagement: one meaning for live scores and explanations. */
+export function readingOf(model: ScoringModel, fit: number, engagement: number, excluded: boolean): ScoreReading {
   const total = fit + engagement;
   return {
     total,
     fit,
     engagement,
     grade: `${fitLetter(model, fit)}${engagementLevel(model, engagement)}`,
-    status: statusOf(model, total, state.category !== null),
+    status: statusOf(model, total, excluded),
   };
 }
