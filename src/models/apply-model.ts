@@ -1,10 +1,12 @@
 import { type Kysely, PostgresAdapter, sql, type Transaction } from 'kysely';
 import { localDay } from '../ingest/local-day.js';
 import { PRE_MQL_STAGES } from '../lifecycle/stages.js';
+import type { ContactScoreUpdate } from '../scoring/plan-live-scoring.js';
 import { replayContact } from '../scoring/replay-contact.js';
 import { scoreAt } from '../scoring/score-at.js';
 import type { ScoringModel } from '../scoring/scoring-model.js';
 import type { ContactScoresTable, Database, ScoreChangesTable } from '../storage/database-schema.js';
+import { scoreUpdateRows } from '../storage/live-scoring-rows.js';
 import { loadContactHistories, loadContactHistoriesOf, type StoredContactHistory } from './load-contact-histories.js';
 
 export interface ApplyModelResult {
@@ -184,6 +186,7 @@ async function discardUnfinishedVersions(db: Kysely<Database>, workspaceId: stri
   }
 }
 
+/** Every contact of a page replayed from history, as the rows a new version stores (the same rows live scoring writes). */
 function rescoreRows(
   model: ScoringModel,
   version: number,
@@ -192,41 +195,22 @@ function rescoreRows(
   clock: { dayOf(ms: number): string },
   now: number,
 ): { scores: ContactScoresTable[]; changeRows: ScoreChangesTable[] } {
-  const scores: ContactScoresTable[] = [];
-  const changeRows: ScoreChangesTable[] = [];
-  for (const contact of page) {
+  const updates = page.map((contact): ContactScoreUpdate => {
     const { state, output } = replayContact(model, contact, clock, now);
-    const reading = scoreAt(model, state, now);
-    scores.push({
-      workspace_id: workspaceId,
-      model_version: version,
-      contact_id: contact.id,
-      state: JSON.stringify(state),
-      total: reading.total,
-      fit: reading.fit,
-      engagement: reading.engagement,
-      grade: reading.grade,
-      status: reading.status,
-      next_seq: output.changes.length,
-      scored_at: now,
-    });
-    output.changes.forEach((c, seq) => {
-      changeRows.push({
-        workspace_id: workspaceId,
-        model_version: version,
-        contact_id: contact.id,
-        seq,
-        rule_id: c.ruleId,
-        kind: c.kind,
-        rule_group: c.group,
-        points: c.points,
-        half_life_days: c.halfLifeDays,
-        event_id: c.eventId,
-        at: c.at,
-      });
-    });
-  }
-  return { scores, changeRows };
+    return {
+      contactId: contact.id,
+      state,
+      nextSeq: output.changes.length,
+      ...scoreAt(model, state, now),
+      replaced: true,
+      changes: output.changes.map((c, seq) => ({ ...c, seq })),
+      // A rescore fires nothing and promotes in bulk when the version is switched on.
+      firings: [],
+      promotedAt: null,
+    };
+  });
+  const rows = scoreUpdateRows(workspaceId, version, updates, now);
+  return { scores: rows.scores, changeRows: rows.changes };
 }
 
 /**

@@ -4,7 +4,7 @@ import type { ContactScoreUpdate } from '../scoring/plan-live-scoring.js';
 import { emptyOutput, observe } from '../scoring/score-contact.js';
 import type { ScoreState } from '../scoring/score-state.js';
 import type { Database } from '../storage/database-schema.js';
-import { liveScoringRows } from '../storage/live-scoring-rows.js';
+import { scoreUpdateRows } from '../storage/live-scoring-rows.js';
 import { activeModel } from './active-model.js';
 import { lockWorkspace } from './apply-model.js';
 
@@ -80,7 +80,7 @@ export async function refreshDecayedScores(
         });
       }
       if (updates.length === 0) return false;
-      const writes = liveScoringRows(workspaceId, version, updates, now);
+      const writes = scoreUpdateRows(workspaceId, version, updates, now);
       for (const s of writes.scores) {
         // scored_at stays: it marks live changes, which a model switch replays.
         await trx

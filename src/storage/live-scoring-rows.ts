@@ -106,7 +106,7 @@ export interface LiveScoringRows {
 }
 
 /** Rows to write for a batch's score updates; storage writes them in the batch's transaction. */
-export function liveScoringRows(
+export function scoreUpdateRows(
   workspaceId: string,
   version: number,
   updates: ContactScoreUpdate[],

@@ -8,7 +8,7 @@ import type { ContactHistory } from '../../scoring/replay-contact.js';
 import {
   collectTouched,
   type LoadedContactScore,
-  liveScoringRows,
+  scoreUpdateRows,
   scoringEventFromRow,
   touchedContacts,
 } from '../live-scoring-rows.js';
@@ -103,7 +103,7 @@ export function createPostgresLiveScoring() {
     }
     const clock = { dayOf: (ms: number) => localDay(ms, timeZone) };
     const updates = planLiveScoring(model, touched, histories, clock, PRE_MQL_STAGES, now);
-    const rows = liveScoringRows(workspaceId, version, updates, now);
+    const rows = scoreUpdateRows(workspaceId, version, updates, now);
     if (rows.replaced.length > 0) {
       await client.query(
         'DELETE FROM score_changes WHERE workspace_id = $1 AND model_version = $2 AND contact_id = ANY($3::text[])',

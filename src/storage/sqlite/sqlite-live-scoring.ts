@@ -8,7 +8,7 @@ import type { ContactHistory } from '../../scoring/replay-contact.js';
 import {
   collectTouched,
   type LoadedContactScore,
-  liveScoringRows,
+  scoreUpdateRows,
   scoringEventFromRow,
   touchedContacts,
 } from '../live-scoring-rows.js';
@@ -87,7 +87,7 @@ export function createSqliteLiveScoring(writer: BetterSqlite3.Database) {
     }
     const clock = { dayOf: (ms: number) => localDay(ms, timeZone) };
     const updates = planLiveScoring(model, touched, histories, clock, PRE_MQL_STAGES, now);
-    const rows = liveScoringRows(workspaceId, version, updates, now);
+    const rows = scoreUpdateRows(workspaceId, version, updates, now);
     for (const id of rows.replaced) delChanges.run(workspaceId, version, id);
     for (const row of rows.scores) {
       upScore.run(row);
