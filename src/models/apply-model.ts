@@ -1,4 +1,4 @@
-import { type Kysely, PostgresAdapter, sql, type Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { localDay } from '../ingest/local-day.js';
 import { PRE_MQL_STAGES } from '../lifecycle/stages.js';
 import type { ContactScoreUpdate } from '../scoring/plan-live-scoring.js';
@@ -8,6 +8,7 @@ import type { ScoringModel } from '../scoring/scoring-model.js';
 import type { ContactScoresTable, Database, ScoreChangesTable } from '../storage/database-schema.js';
 import { scoreUpdateRows } from '../storage/live-scoring-rows.js';
 import { loadContactHistories, loadContactHistoriesOf, type StoredContactHistory } from './load-contact-histories.js';
+import { lockWorkspace } from './lock-workspace.js';
 
 export interface ApplyModelResult {
   version: number;
@@ -211,16 +212,6 @@ function rescoreRows(
   });
   const rows = scoreUpdateRows(workspaceId, version, updates, now);
   return { scores: rows.scores, changeRows: rows.changes };
-}
-
-/**
- * Takes the workspace's write lock inside `trx`: on PostgreSQL the advisory lock ingest takes; on SQLite the first
- * write of the transaction (the caller's next statement) takes the database's single write lock.
- */
-export async function lockWorkspace(trx: Transaction<Database>, workspaceId: string): Promise<void> {
-  if (trx.getExecutor().adapter instanceof PostgresAdapter) {
-    await sql`select pg_advisory_xact_lock(hashtextextended(${workspaceId}, 0))`.execute(trx);
-  }
 }
 
 async function activate(

@@ -6,7 +6,7 @@ import type { ScoreState } from '../scoring/score-state.js';
 import type { Database } from '../storage/database-schema.js';
 import { scoreUpdateRows } from '../storage/live-scoring-rows.js';
 import { activeModel } from './active-model.js';
-import { lockWorkspace } from './apply-model.js';
+import { lockWorkspace } from './lock-workspace.js';
 
 export interface RefreshResult {
   checked: number;
