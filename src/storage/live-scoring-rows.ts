@@ -1,8 +1,12 @@
 import type { IngestEvent } from '../ingest/ingest-event.js';
+import { localDay } from '../ingest/local-day.js';
 import type { IngestPlan } from '../ingest/plan-ingest.js';
-import type { ContactScoreUpdate, TouchedContact } from '../scoring/plan-live-scoring.js';
+import { PRE_MQL_STAGES } from '../lifecycle/stages.js';
+import { type ContactScoreUpdate, planLiveScoring, type TouchedContact } from '../scoring/plan-live-scoring.js';
+import type { ContactHistory } from '../scoring/replay-contact.js';
 import type { ScoreState } from '../scoring/score-state.js';
 import type { ScoringEvent } from '../scoring/scoring-event.js';
+import type { ScoringModel } from '../scoring/scoring-model.js';
 import type { ContactScoresTable, OutboxTable, ScoreChangesTable } from './database-schema.js';
 import { newId } from './ingest-rows.js';
 
@@ -176,4 +180,33 @@ export function scoreUpdateRows(
     }
   }
   return rows;
+}
+
+/** A stored event row with its contact, as both engines read a contact's history. */
+export type HistoryEventRow = Parameters<typeof scoringEventFromRow>[0] & { contact_id: string };
+
+/**
+ * The rows one batch's live scoring writes, from the touched contacts and the stored history of those that need a
+ * replay: the part both engines share between their loads and their writes.
+ */
+export function planBatchScoringRows(
+  model: ScoringModel,
+  version: number,
+  workspaceId: string,
+  timeZone: string,
+  touched: TouchedContact[],
+  replayed: TouchedContact[],
+  historyRows: HistoryEventRow[],
+  now: number,
+): LiveScoringRows {
+  const histories = new Map<string, ContactHistory>();
+  for (const c of replayed) histories.set(c.contactId, { traits: c.traits, createdAt: now, events: [] });
+  for (const row of historyRows) histories.get(row.contact_id)?.events.push(scoringEventFromRow(row));
+  const clock = { dayOf: (ms: number) => localDay(ms, timeZone) };
+  return scoreUpdateRows(
+    workspaceId,
+    version,
+    planLiveScoring(model, touched, histories, clock, PRE_MQL_STAGES, now),
+    now,
+  );
 }

@@ -1,15 +1,12 @@
 import type pg from 'pg';
-import { localDay } from '../../ingest/local-day.js';
 import type { IngestPlan } from '../../ingest/plan-ingest.js';
-import { PRE_MQL_STAGES } from '../../lifecycle/stages.js';
 import { compileStoredModel, storedModelCached } from '../../scoring/compile-stored-model.js';
-import { needsHistory, planLiveScoring } from '../../scoring/plan-live-scoring.js';
-import type { ContactHistory } from '../../scoring/replay-contact.js';
+import { needsHistory } from '../../scoring/plan-live-scoring.js';
 import {
   collectTouched,
+  type HistoryEventRow,
   type LoadedContactScore,
-  scoreUpdateRows,
-  scoringEventFromRow,
+  planBatchScoringRows,
   touchedContacts,
 } from '../live-scoring-rows.js';
 import { type Column, unnestInsert } from './unnest-insert.js';
@@ -90,20 +87,18 @@ export function createPostgresLiveScoring() {
       [version, workspaceId, [...summaries.keys()]],
     );
     const touched = touchedContacts(summaries, loaded.rows, now);
-    const histories = new Map<string, ContactHistory>();
     const replay = touched.filter((c) => needsHistory(c, newContacts.has(c.contactId)));
-    if (replay.length > 0) {
-      for (const c of replay) histories.set(c.contactId, { traits: c.traits, createdAt: now, events: [] });
-      const events = await client.query(
-        `SELECT contact_id, message_id, type, name, path, url, properties, timestamp FROM events
-         WHERE workspace_id = $1 AND contact_id = ANY($2::text[]) AND is_bot = 0`,
-        [workspaceId, replay.map((c) => c.contactId)],
-      );
-      for (const row of events.rows) histories.get(row.contact_id)!.events.push(scoringEventFromRow(row));
-    }
-    const clock = { dayOf: (ms: number) => localDay(ms, timeZone) };
-    const updates = planLiveScoring(model, touched, histories, clock, PRE_MQL_STAGES, now);
-    const rows = scoreUpdateRows(workspaceId, version, updates, now);
+    const historyRows =
+      replay.length === 0
+        ? []
+        : (
+            await client.query<HistoryEventRow>(
+              `SELECT contact_id, message_id, type, name, path, url, properties, timestamp FROM events
+               WHERE workspace_id = $1 AND contact_id = ANY($2::text[]) AND is_bot = 0`,
+              [workspaceId, replay.map((c) => c.contactId)],
+            )
+          ).rows;
+    const rows = planBatchScoringRows(model, version, workspaceId, timeZone, touched, replay, historyRows, now);
     if (rows.replaced.length > 0) {
       await client.query(
         'DELETE FROM score_changes WHERE workspace_id = $1 AND model_version = $2 AND contact_id = ANY($3::text[])',

@@ -1,15 +1,12 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { localDay } from '../../ingest/local-day.js';
 import type { IngestPlan } from '../../ingest/plan-ingest.js';
-import { PRE_MQL_STAGES } from '../../lifecycle/stages.js';
 import { compileStoredModel, storedModelCached } from '../../scoring/compile-stored-model.js';
-import { needsHistory, planLiveScoring } from '../../scoring/plan-live-scoring.js';
-import type { ContactHistory } from '../../scoring/replay-contact.js';
+import { needsHistory } from '../../scoring/plan-live-scoring.js';
 import {
   collectTouched,
+  type HistoryEventRow,
   type LoadedContactScore,
-  scoreUpdateRows,
-  scoringEventFromRow,
+  planBatchScoringRows,
   touchedContacts,
 } from '../live-scoring-rows.js';
 
@@ -75,19 +72,12 @@ export function createSqliteLiveScoring(writer: BetterSqlite3.Database) {
     if (summaries.size === 0) return;
     const loaded = selContacts.all(version, workspaceId, JSON.stringify([...summaries.keys()])) as LoadedContactScore[];
     const touched = touchedContacts(summaries, loaded, now);
-    const histories = new Map<string, ContactHistory>();
     const replay = touched.filter((c) => needsHistory(c, newContacts.has(c.contactId)));
-    if (replay.length > 0) {
-      for (const c of replay) histories.set(c.contactId, { traits: c.traits, createdAt: now, events: [] });
-      for (const row of selHistory.all(workspaceId, JSON.stringify(replay.map((c) => c.contactId))) as Array<
-        Parameters<typeof scoringEventFromRow>[0] & { contact_id: string }
-      >) {
-        histories.get(row.contact_id)!.events.push(scoringEventFromRow(row));
-      }
-    }
-    const clock = { dayOf: (ms: number) => localDay(ms, timeZone) };
-    const updates = planLiveScoring(model, touched, histories, clock, PRE_MQL_STAGES, now);
-    const rows = scoreUpdateRows(workspaceId, version, updates, now);
+    const historyRows =
+      replay.length === 0
+        ? []
+        : (selHistory.all(workspaceId, JSON.stringify(replay.map((c) => c.contactId))) as HistoryEventRow[]);
+    const rows = planBatchScoringRows(model, version, workspaceId, timeZone, touched, replay, historyRows, now);
     for (const id of rows.replaced) delChanges.run(workspaceId, version, id);
     for (const row of rows.scores) {
       upScore.run(row);
