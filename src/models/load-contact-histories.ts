@@ -6,7 +6,7 @@ import { scoringEventFromRow } from '../storage/live-scoring-rows.js';
 export interface StoredContactHistory extends ContactHistory {
   id: string;
   stage: string;
-  /** When the contact first became an MQL (stage history), if it did. */
+  /** When the contact first became an MQL (stage history), if it did; null unless asked for. */
   mqlAt: number | null;
 }
 
@@ -20,6 +20,7 @@ const PAGE = 1_000;
 export async function* loadContactHistories(
   db: Kysely<Database>,
   workspaceId: string,
+  options: { mqlAt?: boolean } = {},
 ): AsyncGenerator<StoredContactHistory[]> {
   let after = '';
   for (;;) {
@@ -35,7 +36,7 @@ export async function* loadContactHistories(
     after = contacts[contacts.length - 1]!.id;
     // The page is every contact id from the first to the last of it, so a range on the events index finds their
     // events (measured faster than an IN list of a thousand ids).
-    yield await withEvents(db, workspaceId, contacts, true);
+    yield await withEvents(db, workspaceId, contacts, true, options.mqlAt ?? false);
   }
 }
 
@@ -60,6 +61,7 @@ async function withEvents(
   workspaceId: string,
   contacts: Array<{ id: string; traits: string; created_at: number; stage: string }>,
   contiguous = false,
+  withMqlAt = false,
 ): Promise<StoredContactHistory[]> {
   let query = db
     .selectFrom('events')
@@ -74,18 +76,21 @@ async function withEvents(
         contacts.map((c) => c.id),
       );
   const events = await query.execute();
-  const mql = await db
-    .selectFrom('stage_changes')
-    .select(['contact_id', (eb) => eb.fn.min('at').as('at')])
-    .where('workspace_id', '=', workspaceId)
-    .where(
-      'contact_id',
-      'in',
-      contacts.map((c) => c.id),
-    )
-    .where('to_stage', '=', 'mql')
-    .groupBy('contact_id')
-    .execute();
+  // Only a backtest cut at the MQL moment asks for it; a rescore does not read stage history.
+  const mql = !withMqlAt
+    ? []
+    : await db
+        .selectFrom('stage_changes')
+        .select(['contact_id', (eb) => eb.fn.min('at').as('at')])
+        .where('workspace_id', '=', workspaceId)
+        .where(
+          'contact_id',
+          'in',
+          contacts.map((c) => c.id),
+        )
+        .where('to_stage', '=', 'mql')
+        .groupBy('contact_id')
+        .execute();
   const mqlAt = new Map(mql.map((m) => [m.contact_id, Number(m.at)]));
   const byContact = new Map<string, StoredContactHistory>();
   const page = contacts.map((c) => {

@@ -52,7 +52,7 @@ export async function runBacktest(db: Kysely<Database>, request: BacktestRequest
   let contacts = 0;
   let unknownOutcome = 0;
   let neverMql = 0;
-  for await (const page of loadContactHistories(db, request.workspaceId)) {
+  for await (const page of loadContactHistories(db, request.workspaceId, { mqlAt: request.at.kind === 'mql' })) {
     for (const contact of page) {
       contacts++;
       const positive = outcomeOf(request.outcome, contact);
