@@ -76,7 +76,15 @@ async function serve(config: Config, banner: string[] = []): Promise<void> {
 }
 
 const program = new Command();
-program.name('kerma').description('Lead scoring and lead-funnel analytics').showHelpAfterError();
+program
+  .name('kerma')
+  .description('Lead scoring and lead-funnel analytics')
+  .showHelpAfterError()
+  // A bad flag or argument is bad input: exit 2, as the README promises (commander's own default is 1). Subcommands
+  // defined below inherit this.
+  .exitOverride((error) => {
+    process.exit(error.exitCode === 0 ? 0 : 2);
+  });
 
 withDb(program.command('serve').description('Start the HTTP server (ingest, API, dashboard)'))
   .addOption(new Option('--port <port>', 'port to listen on (default 8080, or KERMA_PORT)').argParser(port))

@@ -50,6 +50,18 @@ describe('kerma CLI (built, run as a user would)', () => {
     }
   });
 
+  it('answers a bad flag or a missing option with exit code 2 and says what is accepted', () => {
+    const port = kerma(['serve', '--port', 'nope']);
+    expect(port.code).toBe(2);
+    expect(port.stderr).toMatch(/a port is a whole number from 0 to 65535/);
+    const missing = kerma(['model', 'backtest', 'model.yaml']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/required option '--outcome <outcome>' not specified/);
+    expect(kerma(['model', 'backtest', 'model.yaml', '--outcome', 'won', '--precision', '2']).stderr).toMatch(
+      /expected a precision above 0 and at most 1/,
+    );
+  });
+
   it('workspace create --json prints id, writeKey and secretKey', () => {
     const r = kerma(['workspace', 'create', 'Acme', '--json', '--db', db]);
     expect(r.code).toBe(0);
