@@ -210,7 +210,7 @@ function rescoreRows(
       promotedAt: null,
     };
   });
-  const rows = scoreUpdateRows(workspaceId, version, updates, now);
+  const rows = scoreUpdateRows(model, workspaceId, version, updates, now);
   return { scores: rows.scores, changeRows: rows.changes };
 }
 
@@ -233,12 +233,12 @@ async function activate(
       .execute();
     const score = (column: 'total' | 'fit' | 'engagement' | 'grade', fallback: number | null) =>
       sql`coalesce((select cs.${sql.ref(column)} from contact_scores cs where cs.workspace_id = contacts.workspace_id and cs.model_version = ${version} and cs.contact_id = contacts.id), ${fallback})`;
-    const stageSource = `model:${version}`;
+    const stageReason = `score reached the MQL threshold when model v${version} was applied`;
     const promoted = await sql<{ n: number }>`
       insert into stage_changes (workspace_id, contact_id, seq, from_stage, to_stage, at, source, reason)
       select c.workspace_id, c.id,
              coalesce((select max(s.seq) from stage_changes s where s.workspace_id = c.workspace_id and s.contact_id = c.id), 0) + 1,
-             c.stage, 'mql', ${now}, ${stageSource}, 'score reached the MQL threshold when the model was applied'
+             c.stage, 'mql', ${now}, 'score', ${stageReason}
       from contacts c
       join contact_scores cs on cs.workspace_id = c.workspace_id and cs.model_version = ${version} and cs.contact_id = c.id
       where c.workspace_id = ${workspaceId} and cs.status = 'mql' and c.stage in (${sql.join(PRE_MQL_STAGES)})`.execute(

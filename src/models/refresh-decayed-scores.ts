@@ -80,7 +80,7 @@ export async function refreshDecayedScores(
         });
       }
       if (updates.length === 0) return false;
-      const writes = scoreUpdateRows(workspaceId, version, updates, now);
+      const writes = scoreUpdateRows(model, workspaceId, version, updates, now);
       for (const s of writes.scores) {
         // scored_at stays: it marks live changes, which a model switch replays.
         await trx
@@ -121,7 +121,7 @@ export async function refreshDecayedScores(
             from_stage: rows.find((r) => r.contact_id === p.contactId)!.stage,
             to_stage: 'mql',
             at: p.at,
-            source: `model:${version}`,
+            source: 'score',
             reason: p.reason,
           })
           .execute();

@@ -1,3 +1,5 @@
+import { isRejectionReason, REJECTION_REASONS, type RejectionReason } from '../lifecycle/rejection-reasons.js';
+import { isStage, STAGES } from '../lifecycle/stages.js';
 import { compilePattern } from './compile-pattern.js';
 import type { ModelError } from './model-error.js';
 import type {
@@ -253,9 +255,20 @@ export function compileEventCondition(spec: unknown, path: Path, errors: ModelEr
 }
 
 const STATUSES: readonly LeadStatus[] = ['mql', 'nurture', 'unqualified'];
-const TRIGGER_KINDS = ['score.crosses_above', 'score.crosses_below', 'grade.enters', 'status.reaches'];
+const TRIGGER_KINDS = [
+  'score.crosses_above',
+  'score.crosses_below',
+  'grade.enters',
+  'status.reaches',
+  'stage.reaches',
+  'sales.rejects',
+];
 
-/** `{ score: { crosses_above: 75 } }`, `{ score: { crosses_below: 20 } }`, `{ grade: { enters: A1 } }`, `{ status: { reaches: mql } }` */
+/**
+ * `{ score: { crosses_above: 75 } }`, `{ score: { crosses_below: 20 } }`, `{ grade: { enters: A1 } }`,
+ * `{ status: { reaches: mql } }`, `{ stage: { reaches: sql } }`, `{ sales: { rejects: any } }` or
+ * `{ sales: { rejects: [no_budget, competitor] } }`.
+ */
 export function compileTriggerCondition(spec: unknown, path: Path, errors: ModelError[]): TriggerCondition | null {
   const bad = (message: string, at: Path = path) => {
     errors.push({ path: at, message, expected: oneOf(TRIGGER_KINDS) });
@@ -288,6 +301,30 @@ export function compileTriggerCondition(spec: unknown, path: Path, errors: Model
         return null;
       }
       return { kind: 'reachesStatus', status: value as LeadStatus };
+    case 'stage.reaches':
+      if (typeof value !== 'string' || !isStage(value) || value === 'contact') {
+        errors.push({
+          path: at,
+          message: `unknown stage ${JSON.stringify(value)}`,
+          expected: oneOf(STAGES.filter((s) => s !== 'contact')),
+        });
+        return null;
+      }
+      return { kind: 'reachesStage', stage: value };
+    case 'sales.rejects': {
+      if (value === 'any') return { kind: 'salesRejects', reasons: null };
+      const list = Array.isArray(value) ? value : [value];
+      const unknown = list.find((r) => typeof r !== 'string' || !isRejectionReason(r));
+      if (list.length === 0 || unknown !== undefined) {
+        errors.push({
+          path: at,
+          message: `unknown rejection reason ${JSON.stringify(unknown ?? value)}`,
+          expected: `"any", or one or a list of ${REJECTION_REASONS.join(', ')}`,
+        });
+        return null;
+      }
+      return { kind: 'salesRejects', reasons: list as RejectionReason[] };
+    }
     default:
       return bad(`unknown trigger condition "${subject}.${op}"`, [...path, subject]);
   }

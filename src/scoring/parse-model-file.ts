@@ -1,5 +1,6 @@
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import { compileEventCondition, compileTraitCondition, compileTriggerCondition } from './compile-condition.js';
+import { compileTriggerAction } from './compile-trigger-action.js';
 import type { ModelError } from './model-error.js';
 import { type ModelFile, modelFileSchema } from './model-file-schema.js';
 import type { CategoryRule, EngagementRule, FitRule, ScoringModel, TriggerRule } from './scoring-model.js';
@@ -168,7 +169,8 @@ function compileModel(file: ModelFile, errors: ModelError[]): ScoringModel | nul
   const triggers: TriggerRule[] = [];
   file.triggers.forEach((rule, i) => {
     const when = compileTriggerCondition(rule.when, ['triggers', i, 'when'], errors);
-    if (when) triggers.push({ id: rule.id, when, actions: rule.then });
+    const actions = rule.then.map((spec, j) => compileTriggerAction(spec, ['triggers', i, 'then', j], errors));
+    if (when && actions.every((a) => a !== null)) triggers.push({ id: rule.id, when, actions });
   });
   if (errors.length > 0) return null;
   return {

@@ -81,6 +81,10 @@ function newFirings(
       case 'reachesStatus':
         fresh = prior?.status !== trigger.when.status;
         break;
+      case 'reachesStage':
+      case 'salesRejects':
+        fresh = false;
+        break;
     }
     if (fresh) {
       seen.add(firing.triggerId);

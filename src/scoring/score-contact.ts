@@ -2,7 +2,7 @@ import { matchEvent, matchTraits } from './match-condition.js';
 import { decay, type ScoreReading, scoreAt } from './score-at.js';
 import type { ScoreState } from './score-state.js';
 import type { ScoreChange, ScoringEvent } from './scoring-event.js';
-import type { EngagementRule, LeadCategory, ScoringModel } from './scoring-model.js';
+import type { EngagementRule, LeadCategory, ScoringModel, TriggerAction } from './scoring-model.js';
 
 /** A trigger that fired: written to the outbox in the same commit as the change that caused it. */
 export interface TriggerFiring {
@@ -12,7 +12,7 @@ export interface TriggerFiring {
   total: number;
   grade: string;
   status: ScoreReading['status'];
-  actions: unknown[];
+  actions: TriggerAction[];
 }
 
 export interface StatusChange {
@@ -108,6 +108,9 @@ export function observe(
         break;
       case 'reachesStatus':
         fire = reading.status === when.status && previousStatus !== when.status;
+        break;
+      case 'reachesStage':
+      case 'salesRejects':
         break;
     }
     if (fire) {

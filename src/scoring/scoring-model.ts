@@ -1,3 +1,5 @@
+import type { RejectionReason } from '../lifecycle/rejection-reasons.js';
+import type { Stage } from '../lifecycle/stages.js';
 /** A compiled scoring model: what the YAML model file means, with regexes compiled and defaults filled in. */
 
 export type TraitTest =
@@ -61,13 +63,21 @@ export type TriggerCondition =
   | { kind: 'crossesAbove'; score: number }
   | { kind: 'crossesBelow'; score: number }
   | { kind: 'entersGrade'; grade: string }
-  | { kind: 'reachesStatus'; status: LeadStatus };
+  | { kind: 'reachesStatus'; status: LeadStatus }
+  /** Fired by the lifecycle (a CRM, user or score stage change), not by the scorer. */
+  | { kind: 'reachesStage'; stage: Stage }
+  /** Fired when sales rejects an MQL; null reasons means any reason. */
+  | { kind: 'salesRejects'; reasons: RejectionReason[] | null };
+
+/** What a trigger does; delivered by the automation worker from the outbox. */
+export type TriggerAction =
+  | { webhook: string }
+  | { email: { template: string; to: 'contact' | 'owner' | (string & {}) } };
 
 export interface TriggerRule {
   id: string;
   when: TriggerCondition;
-  /** Actions are carried verbatim to the outbox; the automation side gives them meaning. */
-  actions: unknown[];
+  actions: TriggerAction[];
 }
 
 export type LeadStatus = 'mql' | 'nurture' | 'unqualified';

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /** Kysely table types. Times are epoch milliseconds; JSON columns hold text. */
 export interface WorkspacesTable {
   id: string;
@@ -34,6 +36,8 @@ export interface ContactsTable {
   engagement: number;
   grade: string | null;
   probability: number | null;
+  /** Sales rep who owns the contact, from the newest stage update that named one. */
+  owner: string | null;
   created_at: number;
   updated_at: number;
   last_seen_at: number;
@@ -185,6 +189,81 @@ export interface StageChangesTable {
   at: number;
   source: string;
   reason: string | null;
+  value: number | null;
+  currency: string | null;
+  owner: string | null;
+  /** 1 for a stage recorded as reached because a later stage was reached without it. */
+  skipped: Generated<number>;
+  /** 1 for the change that reopened a won or lost contact. */
+  reopen: Generated<number>;
+  update_id: string | null;
+}
+
+export interface CrmUpdatesTable {
+  workspace_id: string;
+  update_id: string;
+  contact_id: string;
+  result: string;
+  created_at: number;
+}
+
+export interface SalesRejectionsTable {
+  workspace_id: string;
+  contact_id: string;
+  seq: number;
+  reason: string;
+  note: string | null;
+  owner: string | null;
+  at: number;
+}
+
+export interface WebhookEndpointsTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  url: string;
+  secret: string;
+  enabled: number;
+  disabled_reason: string | null;
+  created_at: number;
+}
+
+export interface EmailTemplatesTable {
+  workspace_id: string;
+  name: string;
+  purpose: string;
+  subject: string;
+  text: string;
+  html: string | null;
+  updated_at: number;
+}
+
+export interface DeliveriesTable {
+  workspace_id: string;
+  id: string;
+  outbox_id: string;
+  channel: string;
+  target: string;
+  contact_id: string | null;
+  payload: string;
+  status: string;
+  attempts: number;
+  next_at: number;
+  lease_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
+export interface DeliveryAttemptsTable {
+  workspace_id: string;
+  delivery_id: string;
+  attempt: number;
+  at: number;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  worker: string;
 }
 
 export interface Database {
@@ -202,4 +281,10 @@ export interface Database {
   score_changes: ScoreChangesTable;
   outbox: OutboxTable;
   stage_changes: StageChangesTable;
+  crm_updates: CrmUpdatesTable;
+  sales_rejections: SalesRejectionsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  email_templates: EmailTemplatesTable;
+  deliveries: DeliveriesTable;
+  delivery_attempts: DeliveryAttemptsTable;
 }

@@ -134,7 +134,10 @@ export const SESSION_STATE_COLUMNS = [
 ] as const;
 
 /** The contact columns ingest owns; scoring, stage and prediction columns are left to their owners. */
-export type ContactIngestRow = Omit<ContactsTable, 'stage' | 'score' | 'fit' | 'engagement' | 'grade' | 'probability'>;
+export type ContactIngestRow = Omit<
+  ContactsTable,
+  'stage' | 'score' | 'fit' | 'engagement' | 'grade' | 'probability' | 'owner'
+>;
 
 export function contactRow(workspaceId: string, c: ContactState, now: number): ContactIngestRow {
   return {

@@ -1,3 +1,4 @@
+import { triggerOutboxRow } from '../automation/trigger-outbox-row.js';
 import type { IngestEvent } from '../ingest/ingest-event.js';
 import { localDay } from '../ingest/local-day.js';
 import type { IngestPlan } from '../ingest/plan-ingest.js';
@@ -8,7 +9,6 @@ import type { ScoreState } from '../scoring/score-state.js';
 import type { ScoringEvent } from '../scoring/scoring-event.js';
 import type { ScoringModel } from '../scoring/scoring-model.js';
 import type { ContactScoresTable, OutboxTable, ScoreChangesTable } from './database-schema.js';
-import { newId } from './ingest-rows.js';
 
 export function scoringEventOf(e: IngestEvent): ScoringEvent {
   return {
@@ -111,6 +111,7 @@ export interface LiveScoringRows {
 
 /** Rows to write for a batch's score updates; storage writes them in the batch's transaction. */
 export function scoreUpdateRows(
+  model: ScoringModel,
   workspaceId: string,
   version: number,
   updates: ContactScoreUpdate[],
@@ -148,35 +149,35 @@ export function scoreUpdateRows(
       });
     }
     for (const f of u.firings) {
-      rows.outbox.push({
-        workspace_id: workspaceId,
-        id: newId('ob'),
-        kind: 'trigger',
-        source_id: f.triggerId,
-        contact_id: u.contactId,
-        payload: JSON.stringify({
-          trigger: f.triggerId,
-          modelVersion: version,
-          contactId: u.contactId,
-          at: new Date(f.at).toISOString(),
-          eventId: f.eventId,
-          score: f.total,
-          grade: f.grade,
-          status: f.status,
-          actions: f.actions,
-        }),
-        created_at: now,
-        attempts: 0,
-        next_at: now,
-        delivered_at: null,
-      });
+      rows.outbox.push(
+        triggerOutboxRow(
+          workspaceId,
+          { id: f.triggerId, actions: f.actions },
+          {
+            modelVersion: version,
+            contactId: u.contactId,
+            at: f.at,
+            details: { eventId: f.eventId, score: f.total, grade: f.grade, status: f.status },
+          },
+          now,
+        ),
+      );
     }
     if (u.promotedAt !== null) {
-      rows.promotions.push({
-        contactId: u.contactId,
-        at: u.promotedAt,
-        reason: `score ${u.total.toFixed(1)} reached the MQL threshold`,
-      });
+      const reason = `score ${u.total.toFixed(1)} reached the MQL threshold (model v${version})`;
+      rows.promotions.push({ contactId: u.contactId, at: u.promotedAt, reason });
+      for (const trigger of model.triggers) {
+        if (trigger.when.kind !== 'reachesStage' || trigger.when.stage !== 'mql') continue;
+        const stage = { from: 'contact', to: 'mql', source: 'score', reason };
+        rows.outbox.push(
+          triggerOutboxRow(
+            workspaceId,
+            trigger,
+            { modelVersion: version, contactId: u.contactId, at: u.promotedAt, details: { stage, score: u.total } },
+            now,
+          ),
+        );
+      }
     }
   }
   return rows;
@@ -204,6 +205,7 @@ export function planBatchScoringRows(
   for (const row of historyRows) histories.get(row.contact_id)?.events.push(scoringEventFromRow(row));
   const clock = { dayOf: (ms: number) => localDay(ms, timeZone) };
   return scoreUpdateRows(
+    model,
     workspaceId,
     version,
     planLiveScoring(model, touched, histories, clock, PRE_MQL_STAGES, now),

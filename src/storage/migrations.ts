@@ -243,9 +243,114 @@ const scoring: Migration = {
   },
 };
 
+// Lifecycle and automation: stage history with deal value and owner (skipped stages flagged), CRM update idempotency,
+// sales rejections, webhook endpoints, email templates, and the deliveries each trigger fans out into, with their log.
+const lifecycle: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('stage_changes').addColumn('value', 'double precision').execute();
+    await db.schema.alterTable('stage_changes').addColumn('currency', 'text').execute();
+    await db.schema.alterTable('stage_changes').addColumn('owner', 'text').execute();
+    await db.schema
+      .alterTable('stage_changes')
+      .addColumn('skipped', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema
+      .alterTable('stage_changes')
+      .addColumn('reopen', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema.alterTable('stage_changes').addColumn('update_id', 'text').execute();
+    await db.schema
+      .createIndex('stage_changes_to')
+      .on('stage_changes')
+      .columns(['workspace_id', 'to_stage', 'at'])
+      .execute();
+    await db.schema.alterTable('contacts').addColumn('owner', 'text').execute();
+    await db.schema
+      .createTable('crm_updates')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('update_id', 'text', (c) => c.notNull())
+      .addColumn('contact_id', 'text', (c) => c.notNull())
+      .addColumn('result', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('crm_updates_pk', ['workspace_id', 'update_id'])
+      .execute();
+    await db.schema
+      .createTable('sales_rejections')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('contact_id', 'text', (c) => c.notNull())
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('reason', 'text', (c) => c.notNull())
+      .addColumn('note', 'text')
+      .addColumn('owner', 'text')
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('sales_rejections_pk', ['workspace_id', 'contact_id', 'seq'])
+      .execute();
+    await db.schema
+      .createTable('webhook_endpoints')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('id', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('url', 'text', (c) => c.notNull())
+      .addColumn('secret', 'text', (c) => c.notNull())
+      .addColumn('enabled', 'integer', (c) => c.notNull())
+      .addColumn('disabled_reason', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('webhook_endpoints_pk', ['workspace_id', 'id'])
+      .execute();
+    await db.schema
+      .createIndex('webhook_endpoints_name')
+      .unique()
+      .on('webhook_endpoints')
+      .columns(['workspace_id', 'name'])
+      .execute();
+    await db.schema
+      .createTable('email_templates')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('purpose', 'text', (c) => c.notNull())
+      .addColumn('subject', 'text', (c) => c.notNull())
+      .addColumn('text', 'text', (c) => c.notNull())
+      .addColumn('html', 'text')
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('email_templates_pk', ['workspace_id', 'name'])
+      .execute();
+    await db.schema
+      .createTable('deliveries')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('id', 'text', (c) => c.notNull())
+      .addColumn('outbox_id', 'text', (c) => c.notNull())
+      .addColumn('channel', 'text', (c) => c.notNull())
+      .addColumn('target', 'text', (c) => c.notNull())
+      .addColumn('contact_id', 'text')
+      .addColumn('payload', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull())
+      .addColumn('next_at', 'bigint', (c) => c.notNull())
+      .addColumn('lease_until', 'bigint')
+      .addColumn('last_error', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('delivered_at', 'bigint')
+      .addPrimaryKeyConstraint('deliveries_pk', ['workspace_id', 'id'])
+      .execute();
+    await db.schema.createIndex('deliveries_due').on('deliveries').columns(['status', 'next_at']).execute();
+    await db.schema
+      .createTable('delivery_attempts')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('delivery_id', 'text', (c) => c.notNull())
+      .addColumn('attempt', 'integer', (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addColumn('status_code', 'integer')
+      .addColumn('error', 'text')
+      .addColumn('duration_ms', 'integer', (c) => c.notNull())
+      .addColumn('worker', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('delivery_attempts_pk', ['workspace_id', 'delivery_id', 'attempt'])
+      .execute();
+  },
+};
+
 const provider: MigrationProvider = {
   async getMigrations() {
-    return { '0001-initial': initial, '0002-scoring': scoring };
+    return { '0001-initial': initial, '0002-scoring': scoring, '0003-lifecycle': lifecycle };
   },
 };
 

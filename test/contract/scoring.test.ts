@@ -145,7 +145,7 @@ describe(`scoring models on stored history (${testEngine})`, () => {
     const detail = await t.read<ContactDetail>(`/api/contacts/${hot.id}`);
     expect(detail.stages.map((x) => [x.from, x.to, x.source])).toEqual([
       [null, 'contact', 'created'],
-      ['contact', 'mql', 'model:1'],
+      ['contact', 'mql', 'score'],
     ]);
     const top = await t.read<{ contacts: ContactView[] }>('/api/contacts?sort=score&limit=1');
     expect(top.contacts[0]!.id).toBe(hot.id);
@@ -226,7 +226,7 @@ describe(`scoring models on stored history (${testEngine})`, () => {
     expect(contact.score).toBeCloseTo(after.total, 0);
     expect(contact.stage).toBe('mql');
     const detail = await t.read<ContactDetail>(`/api/contacts/${cold.id}`);
-    expect(detail.stages.at(-1)).toMatchObject({ from: 'contact', to: 'mql', source: 'model:2' });
+    expect(detail.stages.at(-1)).toMatchObject({ from: 'contact', to: 'mql', source: 'score' });
     const fired = await outboxFor(cold.id);
     expect(fired).toHaveLength(1);
     expect(JSON.parse(fired[0]!.payload)).toMatchObject({

@@ -137,7 +137,7 @@ export function createPostgresLiveScoring() {
         `INSERT INTO stage_changes (workspace_id, contact_id, seq, from_stage, to_stage, at, source, reason)
          SELECT workspace_id, id, coalesce((SELECT max(seq) FROM stage_changes s WHERE s.workspace_id = c.workspace_id AND s.contact_id = c.id), 0) + 1,
                 stage, 'mql', $1, $2, $3 FROM contacts c WHERE workspace_id = $4 AND id = $5`,
-        [p.at, `model:${version}`, p.reason, workspaceId, p.contactId],
+        [p.at, 'score', p.reason, workspaceId, p.contactId],
       );
       await client.query("UPDATE contacts SET stage = 'mql' WHERE workspace_id = $1 AND id = $2", [
         workspaceId,

@@ -86,7 +86,7 @@ export function createSqliteLiveScoring(writer: BetterSqlite3.Database) {
     for (const row of rows.changes) insChange.run(row);
     for (const row of rows.outbox) insOutbox.run(row);
     for (const p of rows.promotions) {
-      insStage.run(p.at, `model:${version}`, p.reason, workspaceId, p.contactId);
+      insStage.run(p.at, 'score', p.reason, workspaceId, p.contactId);
       promote.run(workspaceId, p.contactId);
     }
   };
