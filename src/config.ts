@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { KermaError } from './errors.js';
+import { DEFAULT_STAGE_NAMES, STAGES, type Stage } from './lifecycle/stages.js';
 
 const channelRuleSchema = z.object({
   channel: z.string().min(1),
@@ -25,6 +26,8 @@ const fileSchema = z
     /** Milliseconds a commit waits to gather more events (group commit). */
     commitDelayMs: z.number().min(0).max(1000).optional(),
     decayIntervalMinutes: z.number().min(0).optional(),
+    /** Display names of lifecycle stages (the meaning of each stage is fixed), e.g. { sql: Sales accepted }. */
+    stageNames: z.partialRecord(z.enum(STAGES), z.string().min(1).max(60)).optional(),
   })
   .strict();
 
@@ -43,6 +46,8 @@ export interface Config {
   decayIntervalMs: number;
   maxEventBytes: number;
   maxBatchBytes: number;
+  /** Display name of every lifecycle stage. */
+  stageNames: Record<Stage, string>;
 }
 
 export interface ConfigOverrides {
@@ -77,6 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     decayIntervalMs: (numberFromEnv(env, 'KERMA_DECAY_INTERVAL_MINUTES') ?? file.decayIntervalMinutes ?? 15) * 60_000,
     maxEventBytes: 32 * 1024,
     maxBatchBytes: 500 * 1024,
+    stageNames: { ...DEFAULT_STAGE_NAMES, ...file.stageNames },
   };
 }
 

@@ -137,9 +137,10 @@ export async function getContactDetail(
   const last = page[page.length - 1];
   const stageRows = await db
     .selectFrom('stage_changes')
-    .select(['from_stage', 'to_stage', 'at', 'source', 'reason'])
+    .select(['from_stage', 'to_stage', 'at', 'source', 'reason', 'value', 'currency', 'owner', 'skipped', 'reopen'])
     .where('workspace_id', '=', workspaceId)
     .where('contact_id', '=', id)
+    .orderBy('at')
     .orderBy('seq')
     .execute();
   const firstStage = stageRows[0]?.from_stage ?? row.stage;
@@ -179,6 +180,11 @@ export async function getContactDetail(
         at: new Date(Number(row.created_at)).toISOString(),
         source: 'created',
         reason: null,
+        value: null,
+        currency: null,
+        owner: null,
+        skipped: false,
+        reopen: false,
       },
       ...stageRows.map((s) => ({
         from: s.from_stage,
@@ -186,6 +192,11 @@ export async function getContactDetail(
         at: new Date(Number(s.at)).toISOString(),
         source: s.source,
         reason: s.reason,
+        value: s.value === null ? null : Number(s.value),
+        currency: s.currency,
+        owner: s.owner,
+        skipped: Number(s.skipped) === 1,
+        reopen: Number(s.reopen) === 1,
       })),
     ],
   };

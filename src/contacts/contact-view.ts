@@ -9,6 +9,8 @@ export interface ContactView {
   userId: string | null;
   traits: Record<string, unknown>;
   stage: string;
+  /** Sales rep who owns the contact (from the newest stage update naming one). */
+  owner: string | null;
   score: number;
   fit: number;
   engagement: number;
@@ -27,6 +29,7 @@ export function contactView(row: ContactsTable): ContactView {
     userId: row.user_id,
     traits: JSON.parse(row.traits) as Record<string, unknown>,
     stage: row.stage,
+    owner: row.owner,
     score: row.score,
     fit: row.fit,
     engagement: row.engagement,

@@ -23,3 +23,26 @@ export function isStage(value: string): value is Stage {
 export function funnelIndex(stage: string): number {
   return (FUNNEL_STAGES as readonly string[]).indexOf(stage);
 }
+
+export const DEFAULT_STAGE_NAMES: Record<Stage, string> = {
+  contact: 'Contact',
+  mql: 'MQL',
+  sql: 'SQL',
+  meeting: 'Meeting',
+  won: 'Won',
+  lost: 'Lost',
+};
+
+/** A stage from its key or its display name, any case: `SQL`, `sql`, `Sales accepted`. */
+export function parseStage(input: string, names: Record<Stage, string>): Stage | null {
+  const wanted = input.trim().toLowerCase();
+  for (const stage of STAGES) {
+    if (stage === wanted || names[stage].toLowerCase() === wanted) return stage;
+  }
+  return null;
+}
+
+/** The accepted stage names, for an error message. */
+export function describeStages(names: Record<Stage, string>): string {
+  return STAGES.map((s) => (names[s].toLowerCase() === s ? s : `${s} ("${names[s]}")`)).join(', ');
+}

@@ -5,6 +5,7 @@ import { ERROR_STATUS } from './error-status.js';
 import { landingPage } from './landing-page.js';
 import { openApiDocument } from './openapi-document.js';
 import { registerIngestRoutes } from './routes/ingest-routes.js';
+import { registerLifecycleRoutes } from './routes/lifecycle-routes.js';
 import { registerModelRoutes } from './routes/model-routes.js';
 import { registerReadRoutes } from './routes/read-routes.js';
 
@@ -60,6 +61,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
   registerIngestRoutes(app, deps);
   registerReadRoutes(app, deps);
   registerModelRoutes(app, deps);
+  registerLifecycleRoutes(app, deps);
 
   app.get('/healthz', async (_request, reply) => {
     const ok = await deps.storage.ping();
