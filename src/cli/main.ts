@@ -13,6 +13,7 @@ import { parseModelFile } from '../scoring/parse-model-file.js';
 import { createApp } from '../server/create-app.js';
 import { registerModelCommands } from './model-commands.js';
 import { createLazyProgress } from './progress.js';
+import { registerStageImport } from './stage-commands.js';
 
 interface DbOptions {
   db?: string;
@@ -275,6 +276,7 @@ withDb(
   );
 
 registerModelCommands<DbOptions>(program, withDb, configFrom);
+registerStageImport<DbOptions>(importCommand, withDb, configFrom);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof KermaError) {

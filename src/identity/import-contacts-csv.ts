@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
-import { parse } from 'csv-parse';
+import { readCsv } from '../csv/read-csv.js';
 import { KermaError } from '../errors.js';
 import type { IngestEvent } from '../ingest/ingest-event.js';
 import { normalizeSegment } from '../ingest/normalize-segment.js';
@@ -61,28 +60,15 @@ export async function importContactsCsv(
   mapping: ContactColumnMapping,
   options: { onProgress?: (bytes: number, total: number) => void } = {},
 ): Promise<ImportContactsResult> {
-  let total: number;
-  try {
-    total = statSync(file).size;
-  } catch {
-    throw new KermaError('invalid_input', `cannot read ${file}: no such file`);
-  }
   if (!mapping.email && !mapping.id)
     throw new KermaError('invalid_input', 'map an --email column, an --id column, or both');
-  const parser = createReadStream(file).pipe(
-    parse({
-      columns: true,
-      delimiter: [',', ';'],
-      bom: true,
-      skip_empty_lines: true,
-      relax_column_count: true,
-      info: true,
-      trim: false,
-    }),
+  const wanted = [mapping.email, mapping.id, mapping.createdAt, ...Object.values(mapping.traits)].filter(
+    (c): c is string => !!c,
   );
+  const csv = readCsv(file, wanted);
+  const total = csv.total;
   const result: ImportContactsResult = { rows: 0, inserted: 0, duplicates: 0, rejected: [] };
   let pending: IngestEvent[] = [];
-  let headerChecked = false;
   const flush = async () => {
     if (pending.length === 0) return;
     const [outcome] = await storage.ingest([
@@ -93,24 +79,7 @@ export async function importContactsCsv(
     pending = [];
   };
   const receivedAt = Date.now();
-  for await (const { record, info } of parser as AsyncIterable<{
-    record: Record<string, string>;
-    info: { lines: number; bytes: number };
-  }>) {
-    if (!headerChecked) {
-      headerChecked = true;
-      const found = Object.keys(record);
-      const wanted = [mapping.email, mapping.id, mapping.createdAt, ...Object.values(mapping.traits)].filter(
-        (c): c is string => !!c,
-      );
-      const missing = wanted.filter((c) => !found.includes(c));
-      if (missing.length > 0) {
-        throw new KermaError(
-          'invalid_input',
-          `${file} line 1: missing column(s) ${missing.map((c) => `"${c}"`).join(', ')}; the header has ${found.map((c) => `"${c}"`).join(', ')}`,
-        );
-      }
-    }
+  for await (const { record, line, bytes } of csv.rows) {
     result.rows++;
     const traits: Record<string, unknown> = {};
     const special = new Set([mapping.id, mapping.createdAt].filter(Boolean));
@@ -130,7 +99,7 @@ export async function importContactsCsv(
     const userId = mapping.id ? (record[mapping.id] ?? '').trim() : '';
     if (!email && !userId) {
       result.rejected.push({
-        line: info.lines,
+        line: line,
         reason: `no ${[mapping.email, mapping.id].filter(Boolean).join(' or ')} value`,
       });
       continue;
@@ -143,7 +112,7 @@ export async function importContactsCsv(
       : receivedAt;
     if (!Number.isFinite(created)) {
       result.rejected.push({
-        line: info.lines,
+        line: line,
         reason: `"${createdRaw}" in column "${mapping.createdAt}" is not a date`,
       });
       continue;
@@ -163,11 +132,11 @@ export async function importContactsCsv(
       keepFullIp: false,
       maxEventBytes: 32 * 1024,
     });
-    for (const r of normalized.rejected) result.rejected.push({ line: info.lines, reason: r.reason });
+    for (const r of normalized.rejected) result.rejected.push({ line: line, reason: r.reason });
     pending.push(...normalized.events);
     if (pending.length >= CHUNK) {
       await flush();
-      options.onProgress?.(info.bytes, total);
+      options.onProgress?.(bytes, total);
     }
   }
   await flush();

@@ -36,8 +36,11 @@ export interface StageUpdate {
 export type StageUpdateResult =
   | {
       ok: true;
-      /** applied: history changed; unchanged: the contact was already there; duplicate: this update id was seen. */
-      status: 'applied' | 'unchanged' | 'duplicate';
+      /**
+       * applied: history changed; unchanged: the contact was already there; ignored: a move back to a stage already
+       * reached after won or lost, without reopen; duplicate: this update id was seen.
+       */
+      status: 'applied' | 'unchanged' | 'ignored' | 'duplicate';
       updateId: string;
       contactId: string;
       created: boolean;
@@ -237,7 +240,7 @@ export async function applyStageUpdateIn(
       ok: false,
       code: 'not_found',
       updateId,
-      message: `no contact with ${describeKey(update.contact)} in this workspace${update.contact.contactId ? '' : '; send createMissing: true to create it'}`,
+      message: `no contact with ${describeKey(update.contact)} in this workspace${update.contact.contactId ? '' : '; to create it, send createMissing: true (API) or --create-missing (import)'}`,
     };
   }
   const seen = await trx
@@ -283,6 +286,11 @@ export async function applyStageUpdateIn(
           ? `contact ${contactId} is ${after.stage} since ${iso(after.since)}; a change to ${update.stage} must say "reopen": true`
           : `a change to ${update.stage} at ${iso(update.at)} would put contact ${contactId} in ${after.stage} before its later change to ${after.entry.to} at ${iso(after.entry.at)}, which does not reopen it`;
       return { ok: false, code: 'conflict', updateId, message };
+    }
+    if (after.ignored.includes(entry)) {
+      result = { ...base, status: 'ignored', stage: after.stage, skipped: [] };
+      await recordUpdate(trx, workspaceId, updateId, contactId, result, now);
+      return result;
     }
     await trx
       .deleteFrom('stage_changes')
@@ -338,6 +346,19 @@ export async function applyStageUpdateIn(
       skipped: added.filter((r) => r.skipped).map((r) => r.to),
     };
   }
+  await recordUpdate(trx, workspaceId, updateId, contactId, result, now);
+  return result;
+}
+
+/** Remembers an update id and what it did, so a retry answers the same without applying it again. */
+async function recordUpdate(
+  trx: Transaction<Database>,
+  workspaceId: string,
+  updateId: string,
+  contactId: string,
+  result: StageUpdateResult,
+  now: number,
+): Promise<void> {
   await trx
     .insertInto('crm_updates')
     .values({
@@ -348,5 +369,4 @@ export async function applyStageUpdateIn(
       created_at: now,
     })
     .execute();
-  return result;
 }

@@ -22,7 +22,14 @@ export interface StageHistoryRow extends StageEntry {
 }
 
 export type StageHistory =
-  | { ok: true; rows: StageHistoryRow[]; stage: Stage; owner: string | null }
+  | {
+      ok: true;
+      rows: StageHistoryRow[];
+      stage: Stage;
+      owner: string | null;
+      /** Moves back to a stage already reached, after won or lost, without reopen: late news, left out. */
+      ignored: StageEntry[];
+    }
   /** `entry` would leave a won or lost contact without `reopen`. */
   | { ok: false; entry: StageEntry; stage: Stage; since: number };
 
@@ -32,7 +39,9 @@ const byTime = (a: StageEntry, b: StageEntry) => a.at - b.at || a.seq - b.seq;
  * A contact's whole stage history from its reported changes, in time order whatever order they arrived in:
  * each row's `from` is the stage before it; a forward move over funnel stages never reached records them as reached
  * at the same moment, flagged `skipped` (straight to won counts as MQL, SQL and meeting reached); won and lost are
- * left only by a change marked `reopen`.
+ * left only by a change marked `reopen`. After won or lost, a change without reopen back to a stage already reached
+ * (an MQL date recorded after the deal closed) is ignored, as CRMs ignore a backward lifecycle move; any other change
+ * makes the history invalid.
  * @example buildStageHistory([{ seq: 1, to: 'won', at, source: 'crm', … }]).rows.map((r) => r.to) // mql, sql, meeting, won
  */
 export function buildStageHistory(entries: readonly StageEntry[]): StageHistory {
@@ -41,8 +50,13 @@ export function buildStageHistory(entries: readonly StageEntry[]): StageHistory 
   let since = 0;
   let owner: string | null = null;
   const reached = new Set<Stage>(['contact']);
+  const ignored: StageEntry[] = [];
   for (const entry of [...entries].sort(byTime)) {
     if (TERMINAL_STAGES.includes(stage) && entry.to !== stage && !entry.reopen) {
+      if (funnelIndex(entry.to) >= 0 && reached.has(entry.to)) {
+        ignored.push(entry);
+        continue;
+      }
       return { ok: false, entry, stage, since };
     }
     const target = funnelIndex(entry.to);
@@ -69,7 +83,7 @@ export function buildStageHistory(entries: readonly StageEntry[]): StageHistory 
     reached.add(stage);
     if (entry.owner !== null) owner = entry.owner;
   }
-  return { ok: true, rows, stage, owner };
+  return { ok: true, rows, stage, owner, ignored };
 }
 
 /** The stage a history stood at just after `at` (the last row at or before it), `contact` before any row. */

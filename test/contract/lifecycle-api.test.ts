@@ -115,9 +115,11 @@ describe(`CRM stages and sales decisions (${testEngine})`, () => {
   it('won is terminal: a later change is refused with 409 unless it reopens; back-dated changes land in time order', async () => {
     const { contacts } = await contactOf('crm-1');
     const id = contacts[0]!.id;
-    const refused = await post('/api/crm/stages', { contactId: id, stage: 'sql', at: '2026-01-06T00:00:00Z' });
+    const refused = await post('/api/crm/stages', { contactId: id, stage: 'lost', at: '2026-01-06T00:00:00Z' });
     expect(refused.statusCode).toBe(409);
     expect(refused.json().error.message).toMatch(/is won since 2026-01-05T10:00:00.000Z; .*"reopen": true/);
+    const back = await post('/api/crm/stages', { contactId: id, stage: 'sql', at: '2026-01-06T00:00:00Z' });
+    expect(back.json()).toMatchObject({ status: 'ignored', stage: 'won' });
     // Back-dated SQL before the win: it replaces the skipped SQL row.
     const earlier = await post('/api/crm/stages', { contactId: id, stage: 'SQL', at: '2026-01-02T00:00:00Z' });
     expect(earlier.json()).toMatchObject({ status: 'applied', stage: 'won', skipped: ['mql'] });

@@ -52,8 +52,13 @@ describe('stage history', () => {
     const lost = buildStageHistory([entry('mql', 1), entry('lost', 2)]);
     if (!lost.ok) throw new Error('expected a history');
     expect(lost.rows.map((r) => r.to)).toEqual(['mql', 'lost']);
-    const refused = buildStageHistory([entry('won', 1), entry('sql', 2)]);
+    const refused = buildStageHistory([entry('won', 1), entry('lost', 2)]);
     expect(refused).toMatchObject({ ok: false, stage: 'won', since: DAY });
+    // A move back to a stage already reached is late news: ignored, the contact stays won.
+    const late = entry('mql', 2);
+    const ignored = buildStageHistory([entry('won', 1), late]);
+    expect(ignored).toMatchObject({ ok: true, stage: 'won', ignored: [late] });
+    expect(buildStageHistory([entry('mql', 1), entry('lost', 2), entry('sql', 3)])).toMatchObject({ ok: false });
     const reopened = buildStageHistory([entry('won', 1), entry('sql', 2, { reopen: true }), entry('lost', 3)]);
     expect(reopened.ok && reopened.rows.map((r) => [r.to, r.reopen])).toEqual([
       ['mql', false],

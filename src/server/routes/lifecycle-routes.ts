@@ -115,6 +115,7 @@ export function registerLifecycleRoutes(app: FastifyInstance, deps: AppDeps): vo
     const summary = {
       applied: count('applied'),
       unchanged: count('unchanged'),
+      ignored: count('ignored'),
       duplicates: count('duplicate'),
       failed: failed.length,
       results: outcomes.map((o) =>
