@@ -26,6 +26,14 @@ const fileSchema = z
     /** Milliseconds a commit waits to gather more events (group commit). */
     commitDelayMs: z.number().min(0).max(1000).optional(),
     decayIntervalMinutes: z.number().min(0).optional(),
+    /** production: webhook URLs must be https. */
+    environment: z.enum(['development', 'production']).optional(),
+    /** SMTP server for trigger emails, e.g. smtp://user:pass@mail.example.com:587 */
+    smtpUrl: z.string().optional(),
+    emailFrom: z.string().optional(),
+    /** Marketing email goes out only inside this window of the contact's local time, e.g. "09:00-17:00". */
+    emailSendWindow: z.string().optional(),
+    deliveryIntervalMs: z.number().int().min(0).optional(),
     /** Display names of lifecycle stages (the meaning of each stage is fixed), e.g. { sql: Sales accepted }. */
     stageNames: z.partialRecord(z.enum(STAGES), z.string().min(1).max(60)).optional(),
   })
@@ -48,6 +56,13 @@ export interface Config {
   maxBatchBytes: number;
   /** Display name of every lifecycle stage. */
   stageNames: Record<Stage, string>;
+  production: boolean;
+  smtpUrl: string | null;
+  emailFrom: string;
+  /** Minutes after local midnight: [start, end). */
+  emailSendWindow: { start: number; end: number };
+  /** How often `kerma serve` looks for due deliveries (0: never). */
+  deliveryIntervalMs: number;
 }
 
 export interface ConfigOverrides {
@@ -83,7 +98,24 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     maxEventBytes: 32 * 1024,
     maxBatchBytes: 500 * 1024,
     stageNames: { ...DEFAULT_STAGE_NAMES, ...file.stageNames },
+    production: (env['KERMA_ENV'] ?? file.environment) === 'production',
+    smtpUrl: env['KERMA_SMTP_URL'] ?? file.smtpUrl ?? null,
+    emailFrom: env['KERMA_EMAIL_FROM'] ?? file.emailFrom ?? 'Kerma <kerma@localhost>',
+    emailSendWindow: parseSendWindow(env['KERMA_EMAIL_SEND_WINDOW'] ?? file.emailSendWindow ?? '09:00-17:00'),
+    deliveryIntervalMs: numberFromEnv(env, 'KERMA_DELIVERY_INTERVAL_MS') ?? file.deliveryIntervalMs ?? 1000,
   };
+}
+
+function parseSendWindow(text: string): { start: number; end: number } {
+  const match = /^(\d{2}):(\d{2})-(\d{2}):(\d{2})$/.exec(text.trim());
+  const minutes = match ? [Number(match[1]) * 60 + Number(match[2]), Number(match[3]) * 60 + Number(match[4])] : null;
+  if (!minutes || minutes[0]! >= minutes[1]! || minutes[1]! > 24 * 60) {
+    throw new KermaError(
+      'invalid_config',
+      `email send window "${text}" is not HH:MM-HH:MM with the start before the end, e.g. 09:00-17:00`,
+    );
+  }
+  return { start: minutes[0]!, end: minutes[1]! };
 }
 
 function numberFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {

@@ -231,7 +231,6 @@ export interface WebhookEndpointsTable {
 export interface EmailTemplatesTable {
   workspace_id: string;
   name: string;
-  purpose: string;
   subject: string;
   text: string;
   html: string | null;
@@ -250,6 +249,8 @@ export interface DeliveriesTable {
   attempts: number;
   next_at: number;
   lease_until: number | null;
+  /** The worker holding the lease. */
+  claimed_by: string | null;
   last_error: string | null;
   created_at: number;
   delivered_at: number | null;
