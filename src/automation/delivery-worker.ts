@@ -277,12 +277,19 @@ export class DeliveryWorker {
         .where('claimed_by', '=', this.id)
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) === 0 || step.kind === 'hold') return;
+      // The log numbers attempts over the delivery's life; `attempts` restarts at 0 when a delivery is replayed.
+      const last = await trx
+        .selectFrom('delivery_attempts')
+        .select((eb) => eb.fn.max('attempt').as('attempt'))
+        .where('workspace_id', '=', delivery.workspace_id)
+        .where('delivery_id', '=', delivery.id)
+        .executeTakeFirst();
       await trx
         .insertInto('delivery_attempts')
         .values({
           workspace_id: delivery.workspace_id,
           delivery_id: delivery.id,
-          attempt,
+          attempt: Number(last?.attempt ?? 0) + 1,
           at: started,
           status_code: 'statusCode' in step ? step.statusCode : null,
           error: attemptError(step),

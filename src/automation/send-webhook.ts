@@ -41,11 +41,11 @@ export async function sendWebhook(
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
   } catch (error) {
-    const cause = (error as Error & { cause?: { code?: string } }).cause?.code;
+    const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
     const message =
       (error as Error).name === 'TimeoutError'
         ? `no answer within ${TIMEOUT_MS / 1000} s`
-        : (cause ?? (error as Error).message);
+        : (cause?.code ?? cause?.message ?? (error as Error).message);
     return { kind: 'retry', statusCode: null, error: message, retryAfterMs: null };
   }
   // The body is not needed; drain it so the connection is reused.

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { DeliveryWorker } from '../automation/delivery-worker.js';
 import { type Config, type ConfigOverrides, loadConfig } from '../config.js';
 import { DEMO_MODEL } from '../demo/demo-model.js';
 import { runDemo } from '../demo/run-demo.js';
@@ -11,6 +12,7 @@ import { applyModel } from '../models/apply-model.js';
 import { startDecayScheduler } from '../models/decay-scheduler.js';
 import { parseModelFile } from '../scoring/parse-model-file.js';
 import { createApp } from '../server/create-app.js';
+import { registerAutomationCommands } from './automation-commands.js';
 import { registerModelCommands } from './model-commands.js';
 import { createLazyProgress } from './progress.js';
 import { registerStageImport } from './stage-commands.js';
@@ -58,6 +60,8 @@ async function serve(config: Config, banner: string[] = []): Promise<void> {
   const runtime = await openRuntime({ ...config, logLevel: config.logLevel === 'warn' ? 'info' : config.logLevel });
   const app = createApp(runtime);
   const stopDecay = startDecayScheduler(runtime, config.decayIntervalMs);
+  const deliveries = new DeliveryWorker(runtime.storage.db, { ...config, logger: runtime.logger });
+  deliveries.start(config.deliveryIntervalMs);
   const address = await app.listen({ port: config.port, host: config.host });
   const url = address.replace('[::1]', 'localhost');
   process.stdout.write(
@@ -68,6 +72,7 @@ async function serve(config: Config, banner: string[] = []): Promise<void> {
     if (closing) return;
     closing = true;
     await stopDecay();
+    await deliveries.stop();
     await app.close();
     await runtime.close();
     process.exit(0);
@@ -277,6 +282,7 @@ withDb(
 
 registerModelCommands<DbOptions>(program, withDb, configFrom);
 registerStageImport<DbOptions>(importCommand, withDb, configFrom);
+registerAutomationCommands<DbOptions>(program, withDb, configFrom);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof KermaError) {

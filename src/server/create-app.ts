@@ -4,6 +4,7 @@ import type { AppDeps } from './app-deps.js';
 import { ERROR_STATUS } from './error-status.js';
 import { landingPage } from './landing-page.js';
 import { openApiDocument } from './openapi-document.js';
+import { registerAutomationRoutes } from './routes/automation-routes.js';
 import { registerIngestRoutes } from './routes/ingest-routes.js';
 import { registerLifecycleRoutes } from './routes/lifecycle-routes.js';
 import { registerModelRoutes } from './routes/model-routes.js';
@@ -62,6 +63,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
   registerReadRoutes(app, deps);
   registerModelRoutes(app, deps);
   registerLifecycleRoutes(app, deps);
+  registerAutomationRoutes(app, deps);
 
   app.get('/healthz', async (_request, reply) => {
     const ok = await deps.storage.ping();

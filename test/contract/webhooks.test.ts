@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryWorker } from '../../src/automation/delivery-worker.js';
-import { addWebhookEndpoint } from '../../src/automation/webhook-endpoints.js';
+import { addWebhookEndpoint, setWebhookEnabled } from '../../src/automation/webhook-endpoints.js';
 import { applyModel } from '../../src/models/apply-model.js';
 import { parseModelFile } from '../../src/scoring/parse-model-file.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
@@ -168,5 +168,41 @@ describe(`webhook deliveries (${testEngine})`, () => {
     const last = (await deliveries()).at(-1)!;
     expect(last).toMatchObject({ status: 'failed' });
     expect(last.last_error).toMatch(/endpoint "sales" is disabled \(the receiver answered 410 Gone/);
+  });
+
+  it('over the API: a bad URL is refused at creation; a failed delivery replays once the endpoint is enabled', async () => {
+    const api = (method: 'GET' | 'POST', url: string, body?: unknown) =>
+      t.app.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${t.secretKey}` },
+        ...(body ? { payload: JSON.stringify(body) } : {}),
+      });
+    const bad = await api('POST', '/api/webhooks', { name: 'crm', url: 'not a url' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toMatch(/"not a url" is not a URL/);
+    expect((await api('POST', '/api/webhooks', { name: 'crm', url: 'gopher://x' })).statusCode).toBe(400);
+    expect((await api('POST', '/api/webhooks', { name: 'sales', url: receiver.url })).statusCode).toBe(409);
+    const listed = await api('GET', '/api/webhooks');
+    expect(listed.json().webhooks).toMatchObject([{ name: 'sales', enabled: false }]);
+    expect(JSON.stringify(listed.json())).not.toContain('whsec_');
+
+    const failed = (await api('GET', '/api/deliveries?status=failed')).json().deliveries;
+    const last = failed[0];
+    expect(last).toMatchObject({ channel: 'webhook', target: 'sales', trigger: 'hot', status: 'failed' });
+    const refused = await api('POST', `/api/deliveries/${last.id}/replay`);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error.message).toMatch(/enable it first/);
+    await setWebhookEnabled(t.runtime.storage.db, t.workspaceId, 'sales', true, null);
+    const before = receiver.received.length;
+    expect((await api('POST', `/api/deliveries/${last.id}/replay`)).json()).toMatchObject({ status: 'pending' });
+    await deliverUntil(async () => (await deliveries()).every((d) => d.status !== 'pending'));
+    expect(receiver.received.slice(before).map((r) => r.id)).toEqual([last.id]);
+    const detail = (await api('GET', `/api/deliveries/${last.id}`)).json();
+    expect(detail.status).toBe('delivered');
+    expect(detail.log.map((a: { attempt: number; statusCode: number | null }) => [a.attempt, a.statusCode])).toEqual([
+      [1, null],
+      [2, 200],
+    ]);
   });
 });
