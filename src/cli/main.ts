@@ -13,6 +13,7 @@ import { startDecayScheduler } from '../models/decay-scheduler.js';
 import { parseModelFile } from '../scoring/parse-model-file.js';
 import { createApp } from '../server/create-app.js';
 import { registerAutomationCommands } from './automation-commands.js';
+import { registerExportCommands } from './export-commands.js';
 import { registerModelCommands } from './model-commands.js';
 import { createLazyProgress } from './progress.js';
 import { registerStageImport } from './stage-commands.js';
@@ -283,6 +284,7 @@ withDb(
 registerModelCommands<DbOptions>(program, withDb, configFrom);
 registerStageImport<DbOptions>(importCommand, withDb, configFrom);
 registerAutomationCommands<DbOptions>(program, withDb, configFrom);
+registerExportCommands<DbOptions>(program, withDb, configFrom);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof KermaError) {

@@ -5,6 +5,7 @@ import { ERROR_STATUS } from './error-status.js';
 import { landingPage } from './landing-page.js';
 import { openApiDocument } from './openapi-document.js';
 import { registerAutomationRoutes } from './routes/automation-routes.js';
+import { registerExportRoutes } from './routes/export-routes.js';
 import { registerIngestRoutes } from './routes/ingest-routes.js';
 import { registerLifecycleRoutes } from './routes/lifecycle-routes.js';
 import { registerModelRoutes } from './routes/model-routes.js';
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
   registerModelRoutes(app, deps);
   registerLifecycleRoutes(app, deps);
   registerAutomationRoutes(app, deps);
+  registerExportRoutes(app, deps);
 
   app.get('/healthz', async (_request, reply) => {
     const ok = await deps.storage.ping();

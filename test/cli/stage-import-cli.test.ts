@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -163,5 +163,49 @@ describe('kerma import stages (built, on the Olist funnel)', () => {
     );
     expect(r.stdout).toContain('line 5: no value in column "email"');
     expect(r.stdout).toContain('line 6: column "at": "01/02/2026" is not a date');
+  });
+
+  it('exports offline conversions to a file and says what it left out; bad options exit 2', () => {
+    const out = join(dir, 'google.csv');
+    const r = kerma([
+      'export',
+      'offline-conversions',
+      '--db',
+      db,
+      '--format',
+      'google-ads',
+      '--stage',
+      'won',
+      '--from',
+      '2018-01-01',
+      '--to',
+      '2018-12-31',
+      '--output',
+      out,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    // Olist has no ad clicks: every won deal of 2018 is left out, and said so.
+    expect(r.stderr).toMatch(
+      /^0 conversion\(s\) exported to .*google\.csv; left out: \d+ without a Google click id\n$/,
+    );
+    expect(readFileSync(out, 'utf8')).toBe(
+      'Parameters:TimeZone=+0000\nGoogle Click ID,Conversion Name,Conversion Time,Conversion Value,Conversion Currency\n',
+    );
+    const bad = kerma([
+      'export',
+      'offline-conversions',
+      '--db',
+      db,
+      '--format',
+      'tiktok',
+      '--stage',
+      'won',
+      '--from',
+      '2018-01-01',
+      '--to',
+      '2018-12-31',
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--format: Invalid option: expected one of "google-ads"\|"meta"/);
   });
 });
