@@ -27,7 +27,7 @@ export type StageHistory =
       rows: StageHistoryRow[];
       stage: Stage;
       owner: string | null;
-      /** Moves back to a stage already reached, after won or lost, without reopen: late news, left out. */
+      /** After won or lost, without reopen: moves back to a stage already reached, and score promotions. Left out. */
       ignored: StageEntry[];
     }
   /** `entry` would leave a won or lost contact without `reopen`. */
@@ -40,8 +40,9 @@ const byTime = (a: StageEntry, b: StageEntry) => a.at - b.at || a.seq - b.seq;
  * each row's `from` is the stage before it; a forward move over funnel stages never reached records them as reached
  * at the same moment, flagged `skipped` (straight to won counts as MQL, SQL and meeting reached); won and lost are
  * left only by a change marked `reopen`. After won or lost, a change without reopen back to a stage already reached
- * (an MQL date recorded after the deal closed) is ignored, as CRMs ignore a backward lifecycle move; any other change
- * makes the history invalid.
+ * (an MQL date recorded after the deal closed) is ignored, as CRMs ignore a backward lifecycle move, and so is a
+ * promotion by the score (the score never reopens a deal; a back-dated CRM close can land before one); any other
+ * change makes the history invalid.
  * @example buildStageHistory([{ seq: 1, to: 'won', at, source: 'crm', … }]).rows.map((r) => r.to) // mql, sql, meeting, won
  */
 export function buildStageHistory(entries: readonly StageEntry[]): StageHistory {
@@ -53,7 +54,7 @@ export function buildStageHistory(entries: readonly StageEntry[]): StageHistory 
   const ignored: StageEntry[] = [];
   for (const entry of [...entries].sort(byTime)) {
     if (TERMINAL_STAGES.includes(stage) && entry.to !== stage && !entry.reopen) {
-      if (funnelIndex(entry.to) >= 0 && reached.has(entry.to)) {
+      if ((funnelIndex(entry.to) >= 0 && reached.has(entry.to)) || entry.source === 'score') {
         ignored.push(entry);
         continue;
       }

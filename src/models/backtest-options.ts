@@ -1,3 +1,5 @@
+import { isStage } from '../lifecycle/stages.js';
+
 export type Outcome =
   | { kind: 'won' }
   | { kind: 'sql' }
@@ -6,16 +8,18 @@ export type Outcome =
 
 export type CutPoint = { kind: 'days'; days: number } | { kind: 'now' } | { kind: 'mql' };
 
-const STAGE_LADDER = ['lead', 'mql', 'sql', 'meeting', 'won'];
-const CLOSED_NEGATIVE = new Set(['lost', 'unqualified', 'disqualified']);
-
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
 /** `won`, `sql`, `stage:NAME`, `trait:NAME` (a trait that says yes or no, e.g. an imported `converted` column). */
 export function parseOutcome(text: string): Parsed<Outcome> {
   if (text === 'won' || text === 'sql') return { ok: true, value: { kind: text } };
   const match = /^(stage|trait):(.+)$/.exec(text);
-  if (match?.[1] === 'stage') return { ok: true, value: { kind: 'stage', stage: match[2]!.toLowerCase() } };
+  if (match?.[1] === 'stage') {
+    const stage = match[2]!.toLowerCase();
+    if (!isStage(stage) || stage === 'contact' || stage === 'lost')
+      return { ok: false, message: `unknown outcome stage "${match[2]}"; expected one of mql, sql, meeting, won` };
+    return { ok: true, value: { kind: 'stage', stage } };
+  }
   if (match?.[1] === 'trait') return { ok: true, value: { kind: 'trait', trait: match[2]! } };
   return { ok: false, message: `unknown outcome "${text}"; expected won, sql, stage:NAME or trait:NAME` };
 }
@@ -33,12 +37,13 @@ const YES = new Set(['1', 'true', 'yes', 'y', 'won', 'converted']);
 const NO = new Set(['0', 'false', 'no', 'n', 'lost']);
 
 /**
- * Whether a contact's outcome happened (true), did not (false) or is not known yet (null).
- * Stage outcomes read the contact's current stage: a contact past the stage counts as having reached it.
+ * Whether a contact's outcome happened (true), did not (false) or is not known yet (null), from its stage history:
+ * a stage is reached when the history has it (skipped stages count); a contact that is lost, or that sales rejected,
+ * without reaching it is a no; others are still open.
  */
 export function outcomeOf(
   outcome: Outcome,
-  contact: { stage: string; traits: Record<string, unknown> },
+  contact: { stage: string; traits: Record<string, unknown>; reached: Map<string, number>; rejected: boolean },
 ): boolean | null {
   if (outcome.kind === 'trait') {
     const raw = contact.traits[outcome.trait];
@@ -46,11 +51,9 @@ export function outcomeOf(
     const value = String(raw).trim().toLowerCase();
     return YES.has(value) ? true : NO.has(value) ? false : null;
   }
-  const stage = contact.stage.toLowerCase();
-  if (outcome.kind === 'won') return stage === 'won' ? true : stage === 'lost' ? false : null;
-  const target = outcome.kind === 'sql' ? 'sql' : outcome.stage;
-  const targetRank = STAGE_LADDER.indexOf(target);
-  const rank = STAGE_LADDER.indexOf(stage);
-  if (stage === target || (targetRank >= 0 && rank >= targetRank)) return true;
-  return CLOSED_NEGATIVE.has(stage) ? false : null;
+  const target = outcome.kind === 'won' ? 'won' : outcome.kind === 'sql' ? 'sql' : outcome.stage;
+  if (contact.reached.has(target)) return true;
+  if (contact.stage === 'lost') return false;
+  if (contact.rejected) return false;
+  return null;
 }

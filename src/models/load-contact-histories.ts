@@ -6,8 +6,10 @@ import { scoringEventFromRow } from '../storage/live-scoring-rows.js';
 export interface StoredContactHistory extends ContactHistory {
   id: string;
   stage: string;
-  /** When the contact first became an MQL (stage history), if it did; null unless asked for. */
-  mqlAt: number | null;
+  /** When the contact first reached each stage (stage history, skipped stages included); empty unless asked for. */
+  reached: Map<string, number>;
+  /** Whether sales ever rejected it as an MQL; false unless asked for. */
+  rejected: boolean;
 }
 
 const PAGE = 1_000;
@@ -20,7 +22,7 @@ const PAGE = 1_000;
 export async function* loadContactHistories(
   db: Kysely<Database>,
   workspaceId: string,
-  options: { mqlAt?: boolean } = {},
+  options: { stages?: boolean } = {},
 ): AsyncGenerator<StoredContactHistory[]> {
   let after = '';
   for (;;) {
@@ -36,7 +38,7 @@ export async function* loadContactHistories(
     after = contacts[contacts.length - 1]!.id;
     // The page is every contact id from the first to the last of it, so a range on the events index finds their
     // events (measured faster than an IN list of a thousand ids).
-    yield await withEvents(db, workspaceId, contacts, true, options.mqlAt ?? false);
+    yield await withEvents(db, workspaceId, contacts, true, options.stages ?? false);
   }
 }
 
@@ -61,7 +63,7 @@ async function withEvents(
   workspaceId: string,
   contacts: Array<{ id: string; traits: string; created_at: number; stage: string }>,
   contiguous = false,
-  withMqlAt = false,
+  withStages = false,
 ): Promise<StoredContactHistory[]> {
   let query = db
     .selectFrom('events')
@@ -76,28 +78,39 @@ async function withEvents(
         contacts.map((c) => c.id),
       );
   const events = await query.execute();
-  // Only a backtest cut at the MQL moment asks for it; a rescore does not read stage history.
-  const mql = !withMqlAt
-    ? []
-    : await db
-        .selectFrom('stage_changes')
-        .select(['contact_id', (eb) => eb.fn.min('at').as('at')])
-        .where('workspace_id', '=', workspaceId)
-        .where(
-          'contact_id',
-          'in',
-          contacts.map((c) => c.id),
-        )
-        .where('to_stage', '=', 'mql')
-        .groupBy('contact_id')
-        .execute();
-  const mqlAt = new Map(mql.map((m) => [m.contact_id, Number(m.at)]));
+  // Only a backtest asks for stage history; a rescore does not read it.
+  const ids = contacts.map((c) => c.id);
+  const reached = new Map<string, Map<string, number>>();
+  const rejected = new Set<string>();
+  if (withStages) {
+    const firsts = await db
+      .selectFrom('stage_changes')
+      .select(['contact_id', 'to_stage', (eb) => eb.fn.min('at').as('at')])
+      .where('workspace_id', '=', workspaceId)
+      .where('contact_id', 'in', ids)
+      .groupBy(['contact_id', 'to_stage'])
+      .execute();
+    for (const f of firsts) {
+      const stages = reached.get(f.contact_id) ?? new Map<string, number>();
+      stages.set(f.to_stage, Number(f.at));
+      reached.set(f.contact_id, stages);
+    }
+    const rejections = await db
+      .selectFrom('sales_rejections')
+      .select('contact_id')
+      .distinct()
+      .where('workspace_id', '=', workspaceId)
+      .where('contact_id', 'in', ids)
+      .execute();
+    for (const r of rejections) rejected.add(r.contact_id);
+  }
   const byContact = new Map<string, StoredContactHistory>();
   const page = contacts.map((c) => {
     const history: StoredContactHistory = {
       id: c.id,
       stage: c.stage,
-      mqlAt: mqlAt.get(c.id) ?? null,
+      reached: reached.get(c.id) ?? new Map(),
+      rejected: rejected.has(c.id),
       traits: JSON.parse(c.traits) as Record<string, unknown>,
       createdAt: Number(c.created_at),
       events: [],

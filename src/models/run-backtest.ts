@@ -52,7 +52,7 @@ export async function runBacktest(db: Kysely<Database>, request: BacktestRequest
   let contacts = 0;
   let unknownOutcome = 0;
   let neverMql = 0;
-  for await (const page of loadContactHistories(db, request.workspaceId, { mqlAt: request.at.kind === 'mql' })) {
+  for await (const page of loadContactHistories(db, request.workspaceId, { stages: true })) {
     for (const contact of page) {
       contacts++;
       const positive = outcomeOf(request.outcome, contact);
@@ -63,11 +63,12 @@ export async function runBacktest(db: Kysely<Database>, request: BacktestRequest
       let cut: number;
       if (request.at.kind === 'mql') {
         // Scored the moment it became an MQL: contacts that never did are not part of this question.
-        if (contact.mqlAt === null) {
+        const mqlAt = contact.reached.get('mql');
+        if (mqlAt === undefined) {
           neverMql++;
           continue;
         }
-        cut = contact.mqlAt;
+        cut = mqlAt;
       } else cut = request.at.kind === 'now' ? now : Math.min(now, contact.createdAt + request.at.days * DAY_MS);
       request.models.forEach((model, i) => {
         const { state } = replayContact(model, contact, clock, cut);

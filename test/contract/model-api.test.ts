@@ -120,4 +120,33 @@ describe(`model API (${testEngine})`, () => {
     expect(body.models[0]!.metrics.contacts).toBe(result.promotedToMql);
     expect(body.neverMql).toBe(80 - result.promotedToMql);
   });
+
+  it('stage outcomes come from the CRM stage history: won/lost gives the same backtest as the converted trait', async () => {
+    const updates = Array.from({ length: 80 }, (_, i) => {
+      const converted = i % 2 === 0 ? i % 8 !== 0 : i % 8 === 1;
+      return { crmId: `u-${i}`, stage: converted ? 'won' : 'lost', at: '2026-01-15T00:00:00Z' };
+    });
+    const crm = await t.app.inject({
+      method: 'POST',
+      url: '/api/crm/stages',
+      headers: { authorization: `Bearer ${t.secretKey}` },
+      payload: JSON.stringify({ updates }),
+    });
+    expect(crm.json()).toMatchObject({ applied: 80, failed: 0 });
+    const backtest = async (outcome: string) => {
+      const r = await post('/api/models/backtest', JSON.stringify({ model: MODEL, outcome, at: 'now' }));
+      expect(r.statusCode, r.body).toBe(200);
+      return r.json().models[0].metrics as { rocAuc: number; positives: number; negatives: number };
+    };
+    const byTrait = await backtest('trait:converted');
+    const byWon = await backtest('won');
+    expect(byWon).toEqual(byTrait);
+    // Every won contact reached SQL on the way (skipped stages count); lost ones never did.
+    expect(await backtest('sql')).toEqual(byTrait);
+    expect(await backtest('stage:meeting')).toEqual(byTrait);
+    const bad = await post('/api/models/backtest', JSON.stringify({ model: MODEL, outcome: 'stage:negotiation' }));
+    expect(bad.json().error.message).toMatch(
+      /unknown outcome stage "negotiation"; expected one of mql, sql, meeting, won/,
+    );
+  });
 });

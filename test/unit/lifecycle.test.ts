@@ -59,6 +59,13 @@ describe('stage history', () => {
     const ignored = buildStageHistory([entry('won', 1), late]);
     expect(ignored).toMatchObject({ ok: true, stage: 'won', ignored: [late] });
     expect(buildStageHistory([entry('mql', 1), entry('lost', 2), entry('sql', 3)])).toMatchObject({ ok: false });
+    // The score never reopens a deal: its promotion after a back-dated close is left out.
+    const promotion = entry('mql', 3, { source: 'score' });
+    expect(buildStageHistory([promotion, entry('lost', 2)])).toMatchObject({
+      ok: true,
+      stage: 'lost',
+      ignored: [promotion],
+    });
     const reopened = buildStageHistory([entry('won', 1), entry('sql', 2, { reopen: true }), entry('lost', 3)]);
     expect(reopened.ok && reopened.rows.map((r) => [r.to, r.reopen])).toEqual([
       ['mql', false],
