@@ -6,6 +6,8 @@ import { parseJson } from '../storage/ingest-rows.js';
 import type { TriggerPayload } from './trigger-outbox-row.js';
 
 const PAGE = 200;
+/** A trigger that fired for a moment longer ago than this (a backfill, an import of old events) is logged, not sent. */
+export const STALE_TRIGGER_MS = 24 * 3600_000;
 
 /** The contact as a delivery shows it: the fields templates and receivers use. */
 export interface ContactSnapshot {
@@ -30,7 +32,9 @@ export interface WebhookMessage {
 /**
  * Turns fired triggers (outbox rows) into deliveries, one per action, in one transaction per workspace under its
  * write lock: delivery ids are `outboxId.index`, so two processes fanning out at once cannot make a delivery twice.
- * The contact is captured as it was when the trigger fired. Returns the number of deliveries made.
+ * The contact is captured as it was when the trigger fired. A trigger for a moment over 24 h ago (history imported
+ * or backfilled) is logged as skipped, not sent: sales should not be alerted about last spring. Returns the number of
+ * deliveries made.
  */
 export async function fanOutOutbox(db: Kysely<Database>, now: number): Promise<number> {
   const workspaces = await db
@@ -82,6 +86,9 @@ export async function fanOutOutbox(db: Kysely<Database>, now: number): Promise<n
         for (const row of rows) {
           const { actions, ...fired } = JSON.parse(row.payload) as TriggerPayload;
           const contact = row.contact_id ? (contacts.get(row.contact_id) ?? null) : null;
+          // A score crossing says when it happened in the contact's history; other triggers fire as it happens.
+          const happened = typeof fired['happenedAt'] === 'string' ? fired['happenedAt'] : fired.at;
+          const stale = now - Date.parse(happened) > STALE_TRIGGER_MS;
           const message: WebhookMessage = {
             type: 'trigger.fired',
             timestamp: new Date(Number(row.created_at)).toISOString(),
@@ -97,12 +104,14 @@ export async function fanOutOutbox(db: Kysely<Database>, now: number): Promise<n
               target: webhook ? action.webhook : JSON.stringify(action.email),
               contact_id: row.contact_id,
               payload: JSON.stringify(message),
-              status: 'pending',
+              status: stale ? 'skipped' : 'pending',
               attempts: 0,
               next_at: now,
               lease_until: null,
               claimed_by: null,
-              last_error: null,
+              last_error: stale
+                ? `not sent: it fired for ${happened}, over 24 h ago (a backfill of old events); replay to send it anyway`
+                : null,
               created_at: now,
               delivered_at: null,
             });

@@ -3,6 +3,7 @@ import { DeliveryWorker } from '../automation/delivery-worker.js';
 import { type Config, type ConfigOverrides, loadConfig } from '../config.js';
 import { DEMO_MODEL } from '../demo/demo-model.js';
 import { runDemo } from '../demo/run-demo.js';
+import { seedDemoPipeline } from '../demo/seed-demo-pipeline.js';
 import { KermaError } from '../errors.js';
 import { importContactsCsv } from '../identity/import-contacts-csv.js';
 import { importEventsFile } from '../ingest/import-events-file.js';
@@ -249,25 +250,42 @@ withDb(
         const ws = existing ?? created!;
         const writeKey = created?.writeKey ?? (await runtime.workspaces.addKey(ws.id, 'write'));
         const secretKey = created?.secretKey ?? (await runtime.workspaces.addKey(ws.id, 'secret'));
-        const progress = createLazyProgress('demo events');
-        const result = await runDemo(runtime.storage, ws, {
-          days: options.days,
-          visitorsPerDay: options.visitorsPerDay,
-          onProgress: (done, total) => progress.update(done, total),
-        });
-        progress.stop();
+        // The model goes live before the traffic arrives, as on a real site: contacts become MQLs when their score
+        // crosses the threshold, at that moment in the demo's history.
         let scoring = 'a scoring model was already active; kept it';
         if (!(await activeModel(runtime.storage.db, ws.id))) {
           const parsed = parseModelFile(DEMO_MODEL);
           if (!parsed.ok) throw new Error('the built-in demo model does not parse');
-          const applied = await applyModel(runtime.storage.db, {
+          await applyModel(runtime.storage.db, {
             workspaceId: ws.id,
             timeZone: ws.timeZone,
             model: parsed.model,
             source: DEMO_MODEL,
           });
-          scoring = `scoring model "${parsed.model.name}" applied: ${applied.contacts} contacts scored, ${applied.mql} MQL`;
+          scoring = `scoring model "${parsed.model.name}" applied`;
         }
+        const progress = createLazyProgress('demo events');
+        const now = Date.now();
+        const result = await runDemo(runtime.storage, ws, {
+          days: options.days,
+          visitorsPerDay: options.visitorsPerDay,
+          now,
+          onProgress: (done, total) => progress.update(done, total),
+        });
+        progress.stop();
+        const pipeline = await seedDemoPipeline(runtime.storage, ws, { now });
+        const contacts = await runtime.storage.db
+          .selectFrom('contacts')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('workspace_id', '=', ws.id)
+          .executeTakeFirstOrThrow();
+        const mqls = await runtime.storage.db
+          .selectFrom('stage_changes')
+          .select((eb) => eb.fn.count<number>('contact_id').distinct().as('n'))
+          .where('workspace_id', '=', ws.id)
+          .where('to_stage', '=', 'mql')
+          .executeTakeFirstOrThrow();
+        scoring += `: ${Number(contacts.n)} contacts, ${Number(mqls.n)} became MQL; sales accepted ${pipeline.accepted} and rejected ${pipeline.rejected}, ${pipeline.meetings} meetings, ${pipeline.won} won, ${pipeline.lost} lost`;
         banner = [
           `Demo workspace ${ws.id}: ${result.inserted} events stored${result.duplicates ? `, ${result.duplicates} were already there` : ''}; ${scoring}`,
           `  write key:  ${writeKey}`,

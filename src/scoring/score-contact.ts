@@ -7,7 +7,10 @@ import type { EngagementRule, LeadCategory, ScoringModel, TriggerAction } from '
 /** A trigger that fired: written to the outbox in the same commit as the change that caused it. */
 export interface TriggerFiring {
   triggerId: string;
+  /** When it fired in Kerma: the event's time, or the time of scoring when a replay found it. */
   at: number;
+  /** When the crossing happened in the contact's history (the event's time). */
+  happenedAt: number;
   eventId: string | null;
   total: number;
   grade: string;
@@ -117,6 +120,7 @@ export function observe(
       out.firings.push({
         triggerId: trigger.id,
         at,
+        happenedAt: at,
         eventId,
         total: reading.total,
         grade: reading.grade,

@@ -205,4 +205,40 @@ describe(`webhook deliveries (${testEngine})`, () => {
       [2, 200],
     ]);
   });
+
+  it('a crossing in backfilled history (over 24 h ago) is logged as skipped, not sent; a replay sends it', async () => {
+    const before = receiver.received.length;
+    const r = await t.app.inject({
+      method: 'POST',
+      url: '/v1/batch',
+      headers: { authorization: `Basic ${Buffer.from(`${t.writeKey}:`).toString('base64')}` },
+      payload: JSON.stringify({
+        batch: [
+          {
+            type: 'track',
+            userId: 'backfill-1',
+            event: 'Demo Requested',
+            messageId: 'bf-1',
+            timestamp: '2026-01-05T10:00:00Z',
+          },
+        ],
+      }),
+    });
+    expect(r.statusCode).toBe(200);
+    await worker.runOnce();
+    const skipped = (await deliveries()).at(-1)!;
+    expect(skipped.status).toBe('skipped');
+    expect(skipped.last_error).toBe(
+      'not sent: it fired for 2026-01-05T10:00:00.000Z, over 24 h ago (a backfill of old events); replay to send it anyway',
+    );
+    expect(receiver.received.length).toBe(before);
+    const replay = await t.app.inject({
+      method: 'POST',
+      url: `/api/deliveries/${skipped.id}/replay`,
+      headers: { authorization: `Bearer ${t.secretKey}` },
+    });
+    expect(replay.statusCode).toBe(200);
+    await deliverUntil(() => receiver.received.length === before + 1);
+    expect(receiver.received.at(-1)!.body.data['happenedAt']).toBe('2026-01-05T10:00:00.000Z');
+  });
 });
