@@ -9,7 +9,9 @@ export function landingPage(): string {
 <p>The web dashboard is not built yet. Until it is, read the data through the API with your workspace secret key:</p>
 <ul>
 <li><code>GET /api/contacts</code> — contacts with first and last touch</li>
+<li><code>GET /api/contacts/:id</code> — a contact with its events and stage history; <code>/score</code> explains its score</li>
 <li><code>GET /api/reports/traffic?by=channel</code> — daily new visitors, sessions, page views, new contacts</li>
+<li><code>GET /api/deliveries</code> — what triggers sent to webhooks and by email</li>
 <li><a href="/openapi.json">/openapi.json</a> — the full API description</li>
 <li><a href="/healthz">/healthz</a> and <a href="/metrics">/metrics</a></li>
 </ul>

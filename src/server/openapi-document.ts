@@ -1,6 +1,14 @@
 import { z } from 'zod';
+import { offlineConversionsOptions } from '../exports/export-offline-conversions.js';
+import { stageUpdateInput } from '../lifecycle/stage-update-input.js';
+import { deliveriesQuery, webhookBody } from './routes/automation-routes.js';
+import { acceptBody, rejectBody } from './routes/lifecycle-routes.js';
 import { accountsQuery } from './routes/model-routes.js';
 import { contactDetailQuery, contactScoreQuery, listContactsQuery, trafficQuery } from './routes/read-routes.js';
+
+const jsonBody = (schema: z.ZodType) => ({
+  content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input' }) } },
+});
 
 function queryParameters(schema: z.ZodObject) {
   const json = z.toJSONSchema(schema, { io: 'input' }) as { properties?: Record<string, object> };
@@ -40,6 +48,7 @@ const contact = {
     userId: { type: 'string', nullable: true },
     traits: { type: 'object' },
     stage: { type: 'string' },
+    owner: { type: 'string', nullable: true },
     score: { type: 'number' },
     fit: { type: 'number' },
     engagement: { type: 'number' },
@@ -202,6 +211,101 @@ export function openApiDocument(): object {
             },
           },
           responses: { 200: { description: 'Backtest result' }, 400: error, 401: error },
+        },
+      },
+      '/api/crm/stages': {
+        post: {
+          summary:
+            'Stage updates from a CRM: one update, or {"updates": [...], "createMissing"?}; idempotent by updateId; a bad item in a batch is reported by index and the rest applied (207)',
+          security: [{ secretKey: [] }],
+          parameters: [{ name: 'createMissing', in: 'query', required: false, schema: { enum: ['true', 'false'] } }],
+          requestBody: jsonBody(stageUpdateInput),
+          responses: {
+            200: {
+              description:
+                '{ status: applied|unchanged|ignored|duplicate, contactId, created, stage, skipped } or a batch summary',
+            },
+            207: {
+              description:
+                'a batch where some updates failed: { applied, unchanged, ignored, duplicates, failed, results }',
+            },
+            400: error,
+            401: error,
+            404: error,
+            409: error,
+          },
+        },
+      },
+      '/api/contacts/{id}/accept': {
+        post: {
+          summary: 'Sales accepts an MQL: it becomes SQL',
+          security: [{ secretKey: [] }],
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: jsonBody(acceptBody),
+          responses: { 200: { description: '{ contactId, decision, stage }' }, 400: error, 404: error, 409: error },
+        },
+      },
+      '/api/contacts/{id}/reject': {
+        post: {
+          summary: 'Sales rejects an MQL with a reason; it goes back to contact and the reason becomes a trait',
+          security: [{ secretKey: [] }],
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: jsonBody(rejectBody),
+          responses: {
+            200: { description: '{ contactId, decision, stage, rejection }' },
+            400: error,
+            404: error,
+            409: error,
+          },
+        },
+      },
+      '/api/webhooks': {
+        get: {
+          summary: 'Webhook endpoints (secrets are never shown again)',
+          security: [{ secretKey: [] }],
+          responses: { 200: { description: '{ webhooks: [{ id, name, url, enabled, disabledReason, createdAt }] }' } },
+        },
+        post: {
+          summary: 'Add an endpoint; the answer holds its whsec_ signing secret, shown once',
+          security: [{ secretKey: [] }],
+          requestBody: jsonBody(webhookBody),
+          responses: { 201: { description: 'the endpoint with its secret' }, 400: error, 409: error },
+        },
+      },
+      '/api/deliveries': {
+        get: {
+          summary: 'The delivery log, newest first',
+          security: [{ secretKey: [] }],
+          parameters: queryParameters(deliveriesQuery),
+          responses: { 200: { description: '{ deliveries: [...] }' }, 400: error },
+        },
+      },
+      '/api/deliveries/{id}': {
+        get: {
+          summary: 'One delivery with its payload and every attempt',
+          security: [{ secretKey: [] }],
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: { description: 'delivery' }, 404: error },
+        },
+      },
+      '/api/deliveries/{id}/replay': {
+        post: {
+          summary: 'Send a failed, skipped or delivered delivery again from the start of the retry schedule',
+          security: [{ secretKey: [] }],
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: { description: 'the delivery, pending' }, 404: error, 409: error },
+        },
+      },
+      '/api/exports/offline-conversions': {
+        get: {
+          summary:
+            'Offline conversions: Google Ads import CSV (by gclid) or Meta Conversions API events ({ data: [...] })',
+          security: [{ secretKey: [] }],
+          parameters: queryParameters(offlineConversionsOptions),
+          responses: {
+            200: { description: 'CSV or JSON; headers X-Kerma-Exported and X-Kerma-Skipped' },
+            400: error,
+          },
         },
       },
       '/api/reports/traffic': {
