@@ -17,13 +17,17 @@ function localMinutes(ms: number, timeZone: string): number {
  * @example nextSendTime(Date.parse('2026-03-02T22:00:00Z'), 'Europe/Berlin', { start: 540, end: 1020 }) // 08:00Z next day
  */
 export function nextSendTime(now: number, timeZone: string, window: { start: number; end: number }): number {
-  let at = now;
-  for (let i = 0; i < 4; i++) {
-    const minutes = localMinutes(at, timeZone);
-    if (minutes >= window.start && minutes < window.end) return at;
-    const wait = minutes < window.start ? window.start - minutes : 24 * 60 - minutes + window.start;
-    // Land on the minute boundary: drop the seconds already past in this minute.
-    at = at - (at % 60_000) + wait * 60_000;
+  const minutes = localMinutes(now, timeZone);
+  if (minutes >= window.start && minutes < window.end) return now;
+  const wait = minutes < window.start ? window.start - minutes : 24 * 60 - minutes + window.start;
+  // On the minute boundary; then corrected for a daylight-saving change between now and the opening.
+  let at = now - (now % 60_000) + wait * 60_000;
+  for (let i = 0; i < 3; i++) {
+    let off = localMinutes(at, timeZone) - window.start;
+    if (off === 0) return at;
+    if (off > 720) off -= 1440;
+    if (off < -720) off += 1440;
+    at -= off * 60_000;
   }
   return at;
 }

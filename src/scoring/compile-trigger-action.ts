@@ -1,7 +1,7 @@
 import type { ModelError } from './model-error.js';
 import type { TriggerAction } from './scoring-model.js';
 
-const EXPECTED = '{ webhook: ENDPOINT_NAME } or { email: { template: NAME, to: contact | owner | ADDRESS } }';
+const EXPECTED = 'expected { webhook: ENDPOINT_NAME } or { email: { template: NAME, to: contact | owner | ADDRESS } }';
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const ADDRESS = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
