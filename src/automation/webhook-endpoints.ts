@@ -118,3 +118,14 @@ export async function setWebhookEnabled(
   if (Number(result.numUpdatedRows) === 0)
     throw new KermaError('not_found', `no webhook endpoint named "${name}" in this workspace`);
 }
+
+/** Removes an endpoint; deliveries still pending for it fail with "no endpoint" (and can be replayed after a re-add). */
+export async function removeWebhookEndpoint(db: Kysely<Database>, workspaceId: string, name: string): Promise<void> {
+  const result = await db
+    .deleteFrom('webhook_endpoints')
+    .where('workspace_id', '=', workspaceId)
+    .where('name', '=', name)
+    .executeTakeFirst();
+  if (Number(result.numDeletedRows) === 0)
+    throw new KermaError('not_found', `no webhook endpoint named "${name}" in this workspace`);
+}

@@ -3,11 +3,11 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { getDelivery, listDeliveries, replayDelivery } from '../automation/delivery-log.js';
 import { DeliveryWorker } from '../automation/delivery-worker.js';
 import { listEmailTemplates, parseTemplateFile, saveEmailTemplate } from '../automation/email-templates.js';
-import { sendWebhook } from '../automation/send-webhook.js';
+import { testWebhook } from '../automation/test-webhook.js';
 import {
   addWebhookEndpoint,
-  findWebhookEndpoint,
   listWebhookEndpoints,
+  removeWebhookEndpoint,
   setWebhookEnabled,
 } from '../automation/webhook-endpoints.js';
 import type { Config } from '../config.js';
@@ -84,20 +84,15 @@ export function registerAutomationCommands<T extends { workspace?: string }>(
     webhooks.command('test').description('Send a signed test message to an endpoint now').argument('<name>'),
   ).action(
     run(async (runtime, ws, _options: T, name: string) => {
-      const endpoint = await findWebhookEndpoint(runtime.storage.db, ws.id, name);
-      if (!endpoint) throw new KermaError('not_found', `no webhook endpoint named "${name}" in this workspace`);
-      const id = `test_${Date.now()}`;
-      const body = JSON.stringify({
-        type: 'webhook.test',
-        timestamp: new Date().toISOString(),
-        data: { workspaceId: ws.id, endpoint: name },
-      });
-      const started = Date.now();
-      const outcome = await sendWebhook(endpoint.url, endpoint.secret, id, body);
-      const ms = Date.now() - started;
-      if (outcome.kind === 'delivered') return print(`${endpoint.url} answered ${outcome.statusCode} in ${ms} ms`);
-      const why = outcome.kind === 'gone' ? 'answered 410 Gone' : outcome.error;
-      throw new KermaError('unavailable', `${endpoint.url}: ${why} (after ${ms} ms)`);
+      const result = await testWebhook(runtime.storage.db, ws.id, name);
+      if (!result.ok) throw new KermaError('unavailable', `${result.url}: ${result.error} (after ${result.ms} ms)`);
+      print(`${result.url} answered ${result.statusCode} in ${result.ms} ms`);
+    }),
+  );
+  withDb(webhooks.command('remove').description('Remove an endpoint').argument('<name>')).action(
+    run(async (runtime, ws, _options: T, name: string) => {
+      await removeWebhookEndpoint(runtime.storage.db, ws.id, name);
+      print(`endpoint "${name}" removed`);
     }),
   );
   for (const [verb, enabled] of [

@@ -272,6 +272,38 @@ export function openApiDocument(): object {
           responses: { 201: { description: 'the endpoint with its secret' }, 400: error, 409: error },
         },
       },
+      '/api/webhooks/{name}/test': {
+        post: {
+          summary: 'Send a signed webhook.test message to the endpoint now',
+          security: [{ secretKey: [] }],
+          parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: { description: '{ url, ok, statusCode, error, ms }' }, 404: error },
+        },
+      },
+      '/api/webhooks/{name}': {
+        delete: {
+          summary: 'Remove an endpoint',
+          security: [{ secretKey: [] }],
+          parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 204: { description: 'removed' }, 404: error },
+        },
+      },
+      '/api/email-templates': {
+        get: {
+          summary: 'Email templates',
+          security: [{ secretKey: [] }],
+          responses: { 200: { description: '{ templates: [{ name, subject, updatedAt }] }' } },
+        },
+      },
+      '/api/email-templates/{name}': {
+        put: {
+          summary: 'Add or replace a template: YAML with subject, text and optional html (Mustache fields)',
+          security: [{ secretKey: [] }],
+          parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: { content: { 'application/yaml': { schema: { type: 'string' } } } },
+          responses: { 200: { description: '{ name, saved }' }, 400: error },
+        },
+      },
       '/api/deliveries': {
         get: {
           summary: 'The delivery log, newest first',

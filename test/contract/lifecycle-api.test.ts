@@ -16,6 +16,9 @@ engagement:
     points: 60
 thresholds: { mql: 50 }
 triggers:
+  - id: to-mql
+    when: { stage: { reaches: mql } }
+    then: [ { webhook: sales } ]
   - id: to-sql
     when: { stage: { reaches: sql } }
     then: [ { webhook: sales } ]
@@ -187,6 +190,9 @@ describe(`CRM stages and sales decisions (${testEngine})`, () => {
     const a = (await contactOf('lead-a')).contacts[0]!;
     const b = (await contactOf('lead-b')).contacts[0]!;
     expect([a.stage, b.stage]).toEqual(['mql', 'mql']);
+    // The score's promotion to MQL is a stage change too: its trigger fired in the ingest commit.
+    const promoted = (await outbox()).filter((o) => o.source_id === 'to-mql').map((o) => o.contact_id);
+    expect(promoted).toEqual(expect.arrayContaining([a.id, b.id]));
     const before = (await outbox()).length;
 
     const accepted = await post(`/api/contacts/${a.id}/accept`, { owner: 'ana@sales.example' });
@@ -195,6 +201,13 @@ describe(`CRM stages and sales decisions (${testEngine})`, () => {
     const notMql = await post(`/api/contacts/${a.id}/reject`, { reason: 'no_budget' });
     expect(notMql.statusCode).toBe(409);
 
+    const writeKey = await t.app.inject({
+      method: 'POST',
+      url: `/api/contacts/${b.id}/reject`,
+      headers: { authorization: `Bearer ${t.writeKey}` },
+      payload: JSON.stringify({ reason: 'no_budget' }),
+    });
+    expect(writeKey.statusCode).toBe(403);
     const badReason = await post(`/api/contacts/${b.id}/reject`, { reason: 'too_small' });
     expect(badReason.statusCode).toBe(400);
     expect(badReason.json().error.message).toMatch(/not_in_icp/);

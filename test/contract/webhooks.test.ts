@@ -204,6 +204,24 @@ describe(`webhook deliveries (${testEngine})`, () => {
       [1, null],
       [2, 200],
     ]);
+    const tested = await api('POST', '/api/webhooks/sales/test');
+    expect(tested.json()).toMatchObject({ ok: true, statusCode: 200 });
+    expect(receiver.received.at(-1)!.body.type).toBe('webhook.test');
+    expect((await api('POST', '/api/webhooks/nope/test')).statusCode).toBe(404);
+    const put = (name: string, yaml: string) =>
+      t.app.inject({
+        method: 'PUT',
+        url: `/api/email-templates/${name}`,
+        headers: { authorization: `Bearer ${t.secretKey}` },
+        payload: yaml,
+      });
+    expect((await put('welcome', 'subject: Hi {{contact.email}}\ntext: Hello\n')).statusCode).toBe(200);
+    const badTemplate = await put('broken', 'subject: Hi\n');
+    expect(badTemplate.statusCode).toBe(400);
+    expect(badTemplate.json().error.message).toMatch(/^body: text: /);
+    expect((await api('GET', '/api/email-templates')).json().templates).toMatchObject([
+      { name: 'welcome', subject: 'Hi {{contact.email}}' },
+    ]);
   });
 
   it('a crossing in backfilled history (over 24 h ago) is logged as skipped, not sent; a replay sends it', async () => {

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { getDelivery, listDeliveries, replayDelivery } from '../../automation/delivery-log.js';
-import { addWebhookEndpoint, listWebhookEndpoints } from '../../automation/webhook-endpoints.js';
+import { listEmailTemplates, parseTemplateFile, saveEmailTemplate } from '../../automation/email-templates.js';
+import { testWebhook } from '../../automation/test-webhook.js';
+import { addWebhookEndpoint, listWebhookEndpoints, removeWebhookEndpoint } from '../../automation/webhook-endpoints.js';
 import type { AppDeps } from '../app-deps.js';
 import { requireSecretKey } from '../authenticate.js';
 import { parseInput } from '../parse-query.js';
@@ -34,6 +36,39 @@ export function registerAutomationRoutes(app: FastifyInstance, deps: AppDeps): v
       deps.config.production,
     );
     return reply.code(201).send(created);
+  });
+
+  app.post('/api/webhooks/:name/test', async (request) => {
+    const workspace = await requireSecretKey(request, deps.workspaces);
+    const { name } = request.params as { name: string };
+    return testWebhook(deps.storage.db, workspace.id, name);
+  });
+
+  app.delete('/api/webhooks/:name', async (request, reply) => {
+    const workspace = await requireSecretKey(request, deps.workspaces);
+    const { name } = request.params as { name: string };
+    await removeWebhookEndpoint(deps.storage.db, workspace.id, name);
+    return reply.code(204).send();
+  });
+
+  app.get('/api/email-templates', async (request) => {
+    const workspace = await requireSecretKey(request, deps.workspaces);
+    const rows = await listEmailTemplates(deps.storage.db, workspace.id);
+    return {
+      templates: rows.map((r) => ({
+        name: r.name,
+        subject: r.subject,
+        updatedAt: new Date(Number(r.updated_at)).toISOString(),
+      })),
+    };
+  });
+
+  app.put('/api/email-templates/:name', async (request) => {
+    const workspace = await requireSecretKey(request, deps.workspaces);
+    const { name } = request.params as { name: string };
+    const template = parseTemplateFile(readBody(request.body, false, 256 * 1024), 'body');
+    await saveEmailTemplate(deps.storage.db, workspace.id, name, template);
+    return { name, saved: true };
   });
 
   app.get('/api/deliveries', async (request) => {
