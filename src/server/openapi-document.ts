@@ -4,7 +4,13 @@ import { stageUpdateInput } from '../lifecycle/stage-update-input.js';
 import { deliveriesQuery, webhookBody } from './routes/automation-routes.js';
 import { acceptBody, rejectBody } from './routes/lifecycle-routes.js';
 import { accountsQuery } from './routes/model-routes.js';
-import { contactDetailQuery, contactScoreQuery, listContactsQuery, trafficQuery } from './routes/read-routes.js';
+import {
+  contactDetailQuery,
+  contactScoreQuery,
+  listContactsQuery,
+  rejectionsQuery,
+  trafficQuery,
+} from './routes/read-routes.js';
 
 const jsonBody = (schema: z.ZodType) => ({
   content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input' }) } },
@@ -336,6 +342,18 @@ export function openApiDocument(): object {
           parameters: queryParameters(offlineConversionsOptions),
           responses: {
             200: { description: 'CSV or JSON; headers X-Kerma-Exported and X-Kerma-Skipped' },
+            400: error,
+          },
+        },
+      },
+      '/api/reports/rejections': {
+        get: {
+          summary:
+            'Sales rejections of MQLs per first-touch channel (or source, medium, campaign, landing page) and reason',
+          security: [{ secretKey: [] }],
+          parameters: queryParameters(rejectionsQuery),
+          responses: {
+            200: { description: '{ from, to, by, total, rows: [{ key, rejections, byReason }] }' },
             400: error,
           },
         },

@@ -229,5 +229,12 @@ describe(`CRM stages and sales decisions (${testEngine})`, () => {
     expect(score.total).toBeCloseTo(30, 1);
     const rows = await t.runtime.storage.db.selectFrom('sales_rejections').selectAll().execute();
     expect(rows).toMatchObject([{ contact_id: b.id, reason: 'no_budget', note: 'next year' }]);
+    // Rejections count per channel (first touch; these leads came with no visit, so no channel).
+    const report = await t.read<{
+      total: number;
+      rows: Array<{ key: string; rejections: number; byReason: Record<string, number> }>;
+    }>('/api/reports/rejections?by=channel');
+    expect(report.total).toBe(1);
+    expect(report.rows).toMatchObject([{ key: '(none)', rejections: 1, byReason: { no_budget: 1, competitor: 0 } }]);
   });
 });

@@ -2,12 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { getContactDetail, listContacts } from '../../contacts/contact-queries.js';
 import { KermaError } from '../../errors.js';
-import { localDay } from '../../ingest/local-day.js';
 import { contactScore } from '../../models/contact-score.js';
+import { rejectionsReport } from '../../reports/rejections-report.js';
 import { trafficReport } from '../../reports/traffic-report.js';
 import type { AppDeps } from '../app-deps.js';
 import { requireSecretKey } from '../authenticate.js';
 import { parseInput } from '../parse-query.js';
+import { reportRange } from '../report-range.js';
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD');
 
@@ -44,6 +45,14 @@ export const trafficQuery = z
     from: day.optional(),
     to: day.optional(),
     by: z.enum(['channel', 'source', 'medium', 'campaign', 'landingPage']).optional(),
+  })
+  .strict();
+
+export const rejectionsQuery = z
+  .object({
+    from: day.optional(),
+    to: day.optional(),
+    by: z.enum(['channel', 'source', 'medium', 'campaign', 'landingPage']).default('channel'),
   })
   .strict();
 
@@ -87,11 +96,14 @@ export function registerReadRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get('/api/reports/traffic', async (request) => {
     const workspace = await requireSecretKey(request, deps.workspaces);
     const query = parseInput(trafficQuery, request.query, 'query');
-    const to = query.to ?? localDay(Date.now(), workspace.timeZone);
-    const from = query.from ?? localDay(Date.parse(`${to}T00:00:00Z`) - 29 * 86_400_000, 'UTC');
-    if (Number.isNaN(Date.parse(from)) || Number.isNaN(Date.parse(to)))
-      throw new KermaError('invalid_input', 'from/to is not a real date');
-    if (from > to) throw new KermaError('invalid_input', `empty date range: from (${from}) is after to (${to})`);
-    return trafficReport(deps.storage.db, workspace.id, { from, to, by: query.by ?? null });
+    const range = reportRange(query, workspace.timeZone);
+    return trafficReport(deps.storage.db, workspace.id, { ...range, by: query.by ?? null });
+  });
+
+  app.get('/api/reports/rejections', async (request) => {
+    const workspace = await requireSecretKey(request, deps.workspaces);
+    const query = parseInput(rejectionsQuery, request.query, 'query');
+    const range = reportRange(query, workspace.timeZone);
+    return rejectionsReport(deps.storage.db, workspace, { ...range, by: query.by });
   });
 }
