@@ -95,7 +95,7 @@ export function parseTouch(input: TouchInput, rules: CompiledChannelRules): Touc
     campaign,
     term,
     content,
-    channel: groupChannel({ source, medium, campaign }, rules),
+    channel: nonEmpty(input.campaign?.channel) ?? groupChannel({ source, medium, campaign }, rules),
     landingPage: url ? url.pathname : null,
     referrer: externalReferrer ? externalReferrer.href : null,
     clickIds,

@@ -188,6 +188,10 @@ withDb(
   .option('--created-at <column>', 'column with the creation date')
   .option('--map <trait=column>', 'map a column to a trait name (repeatable)', traitMap, {})
   .option('--only-mapped', 'import only the mapped columns (default: every column becomes a snake_case trait)')
+  .option('--channel <column>', "column with the contact's channel (a CRM lead source): its first touch")
+  .option('--source <column>', 'column with the first-touch source (utm_source)')
+  .option('--medium <column>', 'column with the first-touch medium (utm_medium)')
+  .option('--campaign <column>', 'column with the first-touch campaign (utm_campaign)')
   .action(
     async (
       file: string,
@@ -197,6 +201,10 @@ withDb(
         createdAt?: string;
         map: Record<string, string>;
         onlyMapped?: boolean;
+        channel?: string;
+        source?: string;
+        medium?: string;
+        campaign?: string;
       },
     ) => {
       const runtime = await openRuntime(configFrom(options));
@@ -213,6 +221,12 @@ withDb(
             createdAt: options.createdAt,
             traits: options.map,
             onlyMapped: options.onlyMapped ?? false,
+            touch: {
+              channel: options.channel,
+              source: options.source,
+              medium: options.medium,
+              campaign: options.campaign,
+            },
           },
           { onProgress: (done, total) => progress.update(done, total) },
         );

@@ -15,6 +15,13 @@ export interface ContactColumnMapping {
   createdAt?: string | undefined;
   /** trait name → column. */
   traits: Record<string, string>;
+  /** Columns saying where the contact came from (a CRM's lead source): its first touch. */
+  touch?: {
+    source?: string | undefined;
+    medium?: string | undefined;
+    campaign?: string | undefined;
+    channel?: string | undefined;
+  };
   /** Import only mapped columns; otherwise every other column becomes a trait named in snake_case. */
   onlyMapped: boolean;
 }
@@ -62,9 +69,14 @@ export async function importContactsCsv(
 ): Promise<ImportContactsResult> {
   if (!mapping.email && !mapping.id)
     throw new KermaError('invalid_input', 'map an --email column, an --id column, or both');
-  const wanted = [mapping.email, mapping.id, mapping.createdAt, ...Object.values(mapping.traits)].filter(
-    (c): c is string => !!c,
-  );
+  const touchColumns = mapping.touch ?? {};
+  const wanted = [
+    mapping.email,
+    mapping.id,
+    mapping.createdAt,
+    ...Object.values(mapping.traits),
+    ...Object.values(touchColumns),
+  ].filter((c): c is string => !!c);
   const csv = readCsv(file, wanted);
   const total = csv.total;
   const result: ImportContactsResult = { rows: 0, inserted: 0, duplicates: 0, rejected: [] };
@@ -117,13 +129,21 @@ export async function importContactsCsv(
       });
       continue;
     }
+    const cell = (column: string | undefined) => (column ? (record[column] ?? '').trim() || undefined : undefined);
+    const touch = {
+      source: cell(touchColumns.source),
+      medium: cell(touchColumns.medium),
+      name: cell(touchColumns.campaign),
+      channel: cell(touchColumns.channel),
+    };
+    const campaign = Object.values(touch).some(Boolean) ? touch : null;
     const message = {
       type: 'identify',
       messageId: `csv-${createHash('sha256').update(JSON.stringify(record)).digest('base64url')}`,
       ...(userId ? { userId } : {}),
       traits,
       timestamp: new Date(created).toISOString(),
-      context: { library: { name: 'kerma-csv-import' } },
+      context: { library: { name: 'kerma-csv-import' }, ...(campaign ? { campaign } : {}) },
     };
     const normalized = normalizeSegment(message, 'identify', {
       receivedAt,

@@ -14,6 +14,8 @@ export interface CampaignInfo {
   name: string | null;
   term: string | null;
   content: string | null;
+  /** A channel the sender states (a CRM's lead source); otherwise Kerma groups source and medium into one. */
+  channel?: string | null;
 }
 
 export interface IngestEvent {

@@ -61,8 +61,9 @@ function campaignInfo(context: Record<string, unknown>): CampaignInfo | null {
     name: optionalString(c['name']),
     term: optionalString(c['term']),
     content: optionalString(c['content']),
+    channel: optionalString(c['channel']),
   };
-  return info.source || info.medium || info.name ? info : null;
+  return info.source || info.medium || info.name || info.channel ? info : null;
 }
 
 /**

@@ -269,6 +269,12 @@ export function planIngest(events: IngestEvent[], state: IngestState, options: P
       }
     }
     if (visitor) linkVisitor(visitor, target, at);
+    // A server-side identify (a CRM or CSV import) may say where the contact came from: its first touch, if earlier.
+    else if (event.type === 'identify' && event.campaign) {
+      const touch = parseTouch({ url: null, referrer: null, campaign: event.campaign, at }, options.channelRules);
+      setFirstTouch(target, touch);
+      if (!target.lastTouch) target.lastTouch = touch;
+    }
     return target;
   };
 
