@@ -34,6 +34,14 @@ const fileSchema = z
     /** Marketing email goes out only inside this window of the contact's local time, e.g. "09:00-17:00". */
     emailSendWindow: z.string().optional(),
     deliveryIntervalMs: z.number().int().min(0).optional(),
+    /** Exchange rates for reports: units of each currency per one unit of `base`, e.g. { base: EUR, rates: { USD: 1.08 } }. */
+    exchangeRates: z
+      .object({
+        base: z.string().regex(/^[A-Z]{3}$/),
+        rates: z.record(z.string().regex(/^[A-Z]{3}$/), z.number().positive()),
+      })
+      .strict()
+      .optional(),
     /** Display names of lifecycle stages (the meaning of each stage is fixed), e.g. { sql: Sales accepted }. */
     stageNames: z.partialRecord(z.enum(STAGES), z.string().min(1).max(60)).optional(),
   })
@@ -63,6 +71,8 @@ export interface Config {
   emailSendWindow: { start: number; end: number };
   /** How often `kerma serve` looks for due deliveries (0: never). */
   deliveryIntervalMs: number;
+  /** Units of each currency per one unit of `base` (the base itself is 1). */
+  exchangeRates: { base: string; rates: Record<string, number> } | null;
 }
 
 export interface ConfigOverrides {
@@ -103,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     emailFrom: env['KERMA_EMAIL_FROM'] ?? file.emailFrom ?? 'Kerma <kerma@localhost>',
     emailSendWindow: parseSendWindow(env['KERMA_EMAIL_SEND_WINDOW'] ?? file.emailSendWindow ?? '09:00-17:00'),
     deliveryIntervalMs: numberFromEnv(env, 'KERMA_DELIVERY_INTERVAL_MS') ?? file.deliveryIntervalMs ?? 1000,
+    exchangeRates: file.exchangeRates ?? null,
   };
 }
 

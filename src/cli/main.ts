@@ -17,6 +17,7 @@ import { registerAutomationCommands } from './automation-commands.js';
 import { registerExportCommands } from './export-commands.js';
 import { registerModelCommands } from './model-commands.js';
 import { createLazyProgress } from './progress.js';
+import { registerReportCommands } from './report-commands.js';
 import { registerStageImport } from './stage-commands.js';
 
 interface DbOptions {
@@ -317,6 +318,7 @@ registerModelCommands<DbOptions>(program, withDb, configFrom);
 registerStageImport<DbOptions>(importCommand, withDb, configFrom);
 registerAutomationCommands<DbOptions>(program, withDb, configFrom);
 registerExportCommands<DbOptions>(program, withDb, configFrom);
+registerReportCommands<DbOptions>(program, withDb, configFrom);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof KermaError) {

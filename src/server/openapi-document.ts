@@ -7,6 +7,7 @@ import { accountsQuery } from './routes/model-routes.js';
 import {
   contactDetailQuery,
   contactScoreQuery,
+  funnelQuery,
   listContactsQuery,
   rejectionsQuery,
   trafficQuery,
@@ -342,6 +343,18 @@ export function openApiDocument(): object {
           parameters: queryParameters(offlineConversionsOptions),
           responses: {
             200: { description: 'CSV or JSON; headers X-Kerma-Exported and X-Kerma-Skipped' },
+            400: error,
+          },
+        },
+      },
+      '/api/reports/funnel': {
+        get: {
+          summary:
+            'Funnel of the contacts created in the range, by first- or last-touch channel (source, medium, campaign, landing page): stages reached, revenue, conversion rates, median days between stages, rejections',
+          security: [{ secretKey: [] }],
+          parameters: queryParameters(funnelQuery),
+          responses: {
+            200: { description: '{ by, touch, from, to, currency, rows: [FunnelRow], total: FunnelRow }' },
             400: error,
           },
         },

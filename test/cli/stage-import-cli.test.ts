@@ -23,6 +23,20 @@ const REFERENCE: Record<string, [number, number, number]> = {
   other_publicities: [65, 3, 35.8],
   '(blank)': [60, 14, 8.1],
 };
+// The same table's conversion % and declared monthly revenue of the won deals.
+const REFERENCE_MONEY: Record<string, [number, number]> = {
+  organic_search: [11.8, 51_426_000],
+  paid_search: [12.3, 9_169_000],
+  social: [5.56, 501_000],
+  unknown: [16.29, 463_006],
+  direct_traffic: [11.22, 60_000],
+  email: [3.04, 15_000],
+  referral: [8.45, 0],
+  other: [2.67, 0],
+  display: [5.08, 0],
+  other_publicities: [4.62, 0],
+  '(blank)': [23.33, 150_000],
+};
 
 const median = (values: number[]) => {
   const s = [...values].sort((a, b) => a - b);
@@ -52,6 +66,8 @@ describe('kerma import stages (built, on the Olist funnel)', () => {
       'mql_id',
       '--created-at',
       'first_contact_date',
+      '--channel',
+      'origin',
     ]);
     expect(contacts.code, contacts.stderr).toBe(0);
     const mql = kerma([
@@ -116,6 +132,47 @@ describe('kerma import stages (built, on the Olist funnel)', () => {
     );
     expect(measured).toEqual(REFERENCE);
     expect(rows.filter((r) => r.stage === 'won')).toHaveLength(842);
+
+    // The funnel report by channel (origin) says the same, with conversion % and revenue, for every origin and the total.
+    const report = kerma([
+      'report',
+      'funnel',
+      '--db',
+      db,
+      '--from',
+      '2017-01-01',
+      '--to',
+      '2018-12-31',
+      '--format',
+      'json',
+    ]);
+    expect(report.code, report.stderr).toBe(0);
+    const funnel = JSON.parse(report.stdout) as {
+      rows: Array<{
+        key: string;
+        mql: number;
+        won: number;
+        revenue: number;
+        rates: { mqlToWon: number };
+        medianCycleDays: number;
+      }>;
+      total: { mql: number; won: number; rates: { mqlToWon: number }; medianCycleDays: number };
+    };
+    const byKey = Object.fromEntries(
+      funnel.rows.map((r) => [
+        r.key === '(none)' ? '(blank)' : r.key,
+        [r.mql, r.won, Math.round(r.medianCycleDays * 10) / 10, Math.round(r.rates.mqlToWon * 10_000) / 100, r.revenue],
+      ]),
+    );
+    expect(byKey).toEqual(
+      Object.fromEntries(Object.entries(REFERENCE).map(([k, v]) => [k, [...v, ...REFERENCE_MONEY[k]!]])),
+    );
+    expect(funnel.total).toMatchObject({ mql: 8000, won: 842 });
+    // 842 / 8000 = 10.525 %, which the reference prints as 10.52.
+    expect(Math.abs(funnel.total.rates.mqlToWon * 100 - 10.52)).toBeLessThanOrEqual(0.005 + 1e-9);
+    expect(Math.round(funnel.total.medianCycleDays * 10) / 10).toBe(14.7);
+    const table = kerma(['report', 'funnel', '--db', db, '--from', '2017-01-01', '--to', '2018-12-31']);
+    expect(table.stdout).toMatch(/│ organic_search\s+│\s+2296 │\s+2296 │\s+271 │/);
 
     // A re-run applies nothing twice.
     const again = kerma(wonArgs);

@@ -3,12 +3,13 @@ import { z } from 'zod';
 import { getContactDetail, listContacts } from '../../contacts/contact-queries.js';
 import { KermaError } from '../../errors.js';
 import { contactScore } from '../../models/contact-score.js';
+import { funnelReport } from '../../reports/funnel-report.js';
 import { rejectionsReport } from '../../reports/rejections-report.js';
+import { reportRange } from '../../reports/report-range.js';
 import { trafficReport } from '../../reports/traffic-report.js';
 import type { AppDeps } from '../app-deps.js';
 import { requireSecretKey } from '../authenticate.js';
 import { parseInput } from '../parse-query.js';
-import { reportRange } from '../report-range.js';
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD');
 
@@ -45,6 +46,15 @@ export const trafficQuery = z
     from: day.optional(),
     to: day.optional(),
     by: z.enum(['channel', 'source', 'medium', 'campaign', 'landingPage']).optional(),
+  })
+  .strict();
+
+export const funnelQuery = z
+  .object({
+    from: day.optional(),
+    to: day.optional(),
+    by: z.enum(['channel', 'source', 'medium', 'campaign', 'landingPage']).default('channel'),
+    touch: z.enum(['first', 'last']).default('first'),
   })
   .strict();
 
@@ -98,6 +108,18 @@ export function registerReadRoutes(app: FastifyInstance, deps: AppDeps): void {
     const query = parseInput(trafficQuery, request.query, 'query');
     const range = reportRange(query, workspace.timeZone);
     return trafficReport(deps.storage.db, workspace.id, { ...range, by: query.by ?? null });
+  });
+
+  app.get('/api/reports/funnel', async (request) => {
+    const workspace = await requireSecretKey(request, deps.workspaces);
+    const query = parseInput(funnelQuery, request.query, 'query');
+    const range = reportRange(query, workspace.timeZone);
+    return funnelReport(
+      deps.storage.db,
+      workspace,
+      { by: query.by, touch: query.touch, ...range },
+      deps.config.exchangeRates,
+    );
   });
 
   app.get('/api/reports/rejections', async (request) => {
