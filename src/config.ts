@@ -42,6 +42,20 @@ const fileSchema = z
       })
       .strict()
       .optional(),
+    /** Pages whose visit makes a session "qualified" (path prefixes), for qualified-visit abandonment. */
+    qualifyingPages: z.array(z.string().startsWith('/')).min(1).optional(),
+    /** Track events that count as converting in a session (an identify always does). */
+    conversionEvents: z.array(z.string().min(1)).optional(),
+    /** LTV = average won deal × purchases a year × years a customer stays × margin; or a fixed value. */
+    ltv: z
+      .object({
+        purchasesPerYear: z.number().positive().optional(),
+        lifespanYears: z.number().positive().optional(),
+        margin: z.number().gt(0).max(1).optional(),
+        value: z.number().positive().optional(),
+      })
+      .strict()
+      .optional(),
     /** Display names of lifecycle stages (the meaning of each stage is fixed), e.g. { sql: Sales accepted }. */
     stageNames: z.partialRecord(z.enum(STAGES), z.string().min(1).max(60)).optional(),
   })
@@ -73,6 +87,9 @@ export interface Config {
   deliveryIntervalMs: number;
   /** Units of each currency per one unit of `base` (the base itself is 1). */
   exchangeRates: { base: string; rates: Record<string, number> } | null;
+  qualifyingPages: string[];
+  conversionEvents: string[];
+  ltv: { purchasesPerYear: number; lifespanYears: number; margin: number; value: number | null };
 }
 
 export interface ConfigOverrides {
@@ -114,6 +131,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     emailSendWindow: parseSendWindow(env['KERMA_EMAIL_SEND_WINDOW'] ?? file.emailSendWindow ?? '09:00-17:00'),
     deliveryIntervalMs: numberFromEnv(env, 'KERMA_DELIVERY_INTERVAL_MS') ?? file.deliveryIntervalMs ?? 1000,
     exchangeRates: file.exchangeRates ?? null,
+    qualifyingPages: file.qualifyingPages ?? ['/pricing', '/demo', '/contact'],
+    conversionEvents: file.conversionEvents ?? ['Form Submitted', 'Demo Requested', 'Signed Up', 'Contact Requested'],
+    ltv: {
+      purchasesPerYear: file.ltv?.purchasesPerYear ?? 1,
+      lifespanYears: file.ltv?.lifespanYears ?? 1,
+      margin: file.ltv?.margin ?? 1,
+      value: file.ltv?.value ?? null,
+    },
   };
 }
 

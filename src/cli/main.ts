@@ -18,6 +18,7 @@ import { registerExportCommands } from './export-commands.js';
 import { registerModelCommands } from './model-commands.js';
 import { createLazyProgress } from './progress.js';
 import { registerReportCommands } from './report-commands.js';
+import { registerSpendImport } from './spend-commands.js';
 import { registerStageImport } from './stage-commands.js';
 
 interface DbOptions {
@@ -316,6 +317,7 @@ withDb(
 
 registerModelCommands<DbOptions>(program, withDb, configFrom);
 registerStageImport<DbOptions>(importCommand, withDb, configFrom);
+registerSpendImport<DbOptions>(importCommand, withDb, configFrom);
 registerAutomationCommands<DbOptions>(program, withDb, configFrom);
 registerExportCommands<DbOptions>(program, withDb, configFrom);
 registerReportCommands<DbOptions>(program, withDb, configFrom);

@@ -3,6 +3,8 @@ import type { Config } from '../config.js';
 import { openRuntime } from '../kerma-runtime.js';
 import type { FunnelRow } from '../reports/funnel-math.js';
 import { type FunnelDimension, funnelReport } from '../reports/funnel-report.js';
+import type { KpiRow } from '../reports/kpi-math.js';
+import { type KpiDimension, kpiReport } from '../reports/kpi-report.js';
 import { reportRange } from '../reports/report-range.js';
 import { formatReport, num, pct, type ReportColumn, type ReportFormat } from './format-report.js';
 
@@ -24,13 +26,42 @@ const FUNNEL_COLUMNS: ReportColumn<FunnelRow>[] = [
   { header: 'rejected', value: (r) => r.rejections.total },
 ];
 
+const money = (value: number | null) => num(value, 2);
+
+const KPI_COLUMNS: ReportColumn<KpiRow>[] = [
+  { header: 'key', value: (r) => r.key },
+  { header: 'cost', value: (r) => money(r.cost) },
+  { header: 'impr.', value: (r) => r.impressions },
+  { header: 'clicks', value: (r) => r.clicks },
+  { header: 'CTR', value: (r) => (r.ctr === null ? null : `${(r.ctr * 100).toFixed(4)}%`) },
+  { header: 'CPC', value: (r) => num(r.cpc, 4) },
+  { header: 'sessions', value: (r) => r.sessions },
+  { header: 'contacts', value: (r) => r.contacts },
+  { header: 'visit→contact', value: (r) => pct(r.visitToContact) },
+  { header: 'CPL', value: (r) => money(r.cpl) },
+  { header: 'CPL (platform)', value: (r) => num(r.platform.cpl, 4) },
+  { header: 'per approved', value: (r) => num(r.platform.costPerApproved, 4) },
+  { header: 'per MQL', value: (r) => money(r.costPerMql) },
+  { header: 'per SQL', value: (r) => money(r.costPerSql) },
+  { header: 'CAC', value: (r) => money(r.cac) },
+  { header: 'revenue', value: (r) => money(r.revenue) },
+  { header: 'ROAS', value: (r) => num(r.roas, 2) },
+  { header: 'ROI', value: (r) => pct(r.roi) },
+  { header: 'MQL:SQL', value: (r) => (r.mqlPerSql === null ? null : `${r.mqlPerSql.toFixed(1)}:1`) },
+  { header: 'win rate', value: (r) => pct(r.winRate) },
+  { header: 'cycle days', value: (r) => num(r.medianCycleDays) },
+  { header: 'LTV', value: (r) => money(r.ltv) },
+  { header: 'lead quality', value: (r) => num(r.leadQuality, 0) },
+  { header: 'qual. abandon', value: (r) => pct(r.qualifiedVisitAbandonment) },
+];
+
 /** `kerma report funnel|…`: the reports, as a table, CSV or JSON. */
 export function registerReportCommands<T extends { workspace?: string }>(
   program: Command,
   withDb: (command: Command) => Command,
   configFrom: (options: T) => Config,
 ): void {
-  const report = program.command('report').description('Reports: funnel');
+  const report = program.command('report').description('Reports: funnel, KPIs');
   const common = (command: Command) =>
     withDb(command)
       .option('--from <date>', 'first day, YYYY-MM-DD (default: 29 days before --to)')
@@ -69,4 +100,32 @@ export function registerReportCommands<T extends { workspace?: string }>(
         }
       },
     );
+
+  common(
+    report
+      .command('kpis')
+      .description('Spend, costs per stage, ROAS, ROI, rates, LTV, lead quality by channel and in total'),
+  )
+    .addOption(
+      new Option('--by <dimension>', 'group by')
+        .choices(['channel', 'source', 'medium', 'campaign'])
+        .default('channel'),
+    )
+    .action(async (options: T & { from?: string; to?: string; format: ReportFormat; by: KpiDimension }) => {
+      const config = configFrom(options);
+      const runtime = await openRuntime(config);
+      try {
+        const ws = await runtime.workspaces.resolve(options.workspace);
+        const range = reportRange(options, ws.timeZone);
+        const result = await kpiReport(runtime.storage.db, ws, { by: options.by, ...range }, config);
+        process.stdout.write(formatReport([...result.rows, result.total], KPI_COLUMNS, options.format, result));
+        if (options.format === 'table' && result.email.delivered > 0) {
+          process.stdout.write(
+            `email: ${result.email.delivered} delivered, open rate ${pct(result.email.openRate)}, click rate ${pct(result.email.clickRate)}\n`,
+          );
+        }
+      } finally {
+        await runtime.close();
+      }
+    });
 }

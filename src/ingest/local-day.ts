@@ -32,3 +32,17 @@ export function isValidTimeZone(timeZone: string): boolean {
     return false;
   }
 }
+
+/**
+ * The first instant of calendar day `day` (YYYY-MM-DD) in a time zone: the quarter hour where `localDay` turns to it
+ * (every offset in use is a multiple of 15 minutes).
+ * @example startOfLocalDay('2026-01-02', 'Europe/Berlin') // Date.UTC(2026, 0, 1, 23)
+ */
+export function startOfLocalDay(day: string, timeZone: string): number {
+  const utcMidnight = Date.parse(`${day}T00:00:00Z`);
+  for (let k = -56; k <= 56; k++) {
+    const at = utcMidnight + k * QUARTER_HOUR;
+    if (localDay(at, timeZone) === day) return at;
+  }
+  return utcMidnight;
+}

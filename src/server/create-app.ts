@@ -10,6 +10,7 @@ import { registerIngestRoutes } from './routes/ingest-routes.js';
 import { registerLifecycleRoutes } from './routes/lifecycle-routes.js';
 import { registerModelRoutes } from './routes/model-routes.js';
 import { registerReadRoutes } from './routes/read-routes.js';
+import { registerReportRoutes } from './routes/report-routes.js';
 
 /**
  * The HTTP app, without listening: tests call `app.inject`, main calls `listen`.
@@ -66,6 +67,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
   registerLifecycleRoutes(app, deps);
   registerAutomationRoutes(app, deps);
   registerExportRoutes(app, deps);
+  registerReportRoutes(app, deps);
 
   app.get('/healthz', async (_request, reply) => {
     const ok = await deps.storage.ping();

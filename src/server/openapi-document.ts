@@ -12,6 +12,7 @@ import {
   rejectionsQuery,
   trafficQuery,
 } from './routes/read-routes.js';
+import { kpisQuery, spendRow } from './routes/report-routes.js';
 
 const jsonBody = (schema: z.ZodType) => ({
   content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input' }) } },
@@ -355,6 +356,31 @@ export function openApiDocument(): object {
           parameters: queryParameters(funnelQuery),
           responses: {
             200: { description: '{ by, touch, from, to, currency, rows: [FunnelRow], total: FunnelRow }' },
+            400: error,
+          },
+        },
+      },
+      '/api/reports/kpis': {
+        get: {
+          summary:
+            'KPIs by channel (source, medium, campaign) and in total: CTR, CPC, visit→contact, CPL, cost per MQL/SQL, CAC, ROAS, ROI, MQL:SQL, win rate, cycle, LTV, lead quality, qualified-visit abandonment, platform CPL; email rates',
+          security: [{ secretKey: [] }],
+          parameters: queryParameters(kpisQuery),
+          responses: {
+            200: { description: '{ by, from, to, currency, rows: [KpiRow], total: KpiRow, email }' },
+            400: error,
+          },
+        },
+      },
+      '/api/spend': {
+        post: {
+          summary:
+            'Store ad spend rows (a row with the same date, source, medium, campaign and ad replaces the old one)',
+          security: [{ secretKey: [] }],
+          requestBody: jsonBody(z.object({ rows: z.array(spendRow) })),
+          responses: {
+            200: { description: '{ stored, rejected }' },
+            207: { description: 'some rows refused' },
             400: error,
           },
         },

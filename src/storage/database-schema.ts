@@ -267,6 +267,27 @@ export interface DeliveryAttemptsTable {
   worker: string;
 }
 
+export interface SpendTable {
+  workspace_id: string;
+  /** Hash of day, source, medium, campaign and ad: a re-import replaces the row. */
+  id: string;
+  day: string;
+  source: string;
+  medium: string;
+  campaign: string;
+  /** The ad (or ad set) id or name; '' when the row is a whole campaign. */
+  ad: string;
+  channel: string;
+  cost: number;
+  currency: string;
+  impressions: number;
+  clicks: number;
+  /** What the ad platform itself counted (leads, purchases…), when the export has it. */
+  conversions: number | null;
+  approved_conversions: number | null;
+  imported_at: number;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   api_keys: ApiKeysTable;
@@ -288,4 +309,5 @@ export interface Database {
   email_templates: EmailTemplatesTable;
   deliveries: DeliveriesTable;
   delivery_attempts: DeliveryAttemptsTable;
+  spend: SpendTable;
 }

@@ -348,9 +348,35 @@ const lifecycle: Migration = {
   },
 };
 
+// Reports: ad spend per day × source × medium × campaign (× ad), with the platform's own conversion counts.
+const reports: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('spend')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('id', 'text', (c) => c.notNull())
+      .addColumn('day', 'text', (c) => c.notNull())
+      .addColumn('source', 'text', (c) => c.notNull())
+      .addColumn('medium', 'text', (c) => c.notNull())
+      .addColumn('campaign', 'text', (c) => c.notNull())
+      .addColumn('ad', 'text', (c) => c.notNull())
+      .addColumn('channel', 'text', (c) => c.notNull())
+      .addColumn('cost', 'double precision', (c) => c.notNull())
+      .addColumn('currency', 'text', (c) => c.notNull())
+      .addColumn('impressions', 'bigint', (c) => c.notNull())
+      .addColumn('clicks', 'bigint', (c) => c.notNull())
+      .addColumn('conversions', 'double precision')
+      .addColumn('approved_conversions', 'double precision')
+      .addColumn('imported_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('spend_pk', ['workspace_id', 'id'])
+      .execute();
+    await db.schema.createIndex('spend_day').on('spend').columns(['workspace_id', 'day']).execute();
+  },
+};
+
 const provider: MigrationProvider = {
   async getMigrations() {
-    return { '0001-initial': initial, '0002-scoring': scoring, '0003-lifecycle': lifecycle };
+    return { '0001-initial': initial, '0002-scoring': scoring, '0003-lifecycle': lifecycle, '0004-reports': reports };
   },
 };
 
