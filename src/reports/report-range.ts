@@ -5,8 +5,14 @@ import { localDay } from '../ingest/local-day.js';
 export function reportRange(query: { from?: string | undefined; to?: string | undefined }, timeZone: string) {
   const to = query.to ?? localDay(Date.now(), timeZone);
   const from = query.from ?? localDay(Date.parse(`${to}T00:00:00Z`) - 29 * 86_400_000, 'UTC');
-  if (Number.isNaN(Date.parse(from)) || Number.isNaN(Date.parse(to)))
-    throw new KermaError('invalid_input', 'from/to is not a real date');
+  for (const [name, value] of [
+    ['from', from],
+    ['to', to],
+  ] as const) {
+    const ms = Date.parse(`${value}T00:00:00Z`);
+    if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 10) !== value)
+      throw new KermaError('invalid_input', `${name}: ${value} is not a calendar date (YYYY-MM-DD)`);
+  }
   if (from > to) throw new KermaError('invalid_input', `empty date range: from (${from}) is after to (${to})`);
   return { from, to };
 }
