@@ -1,8 +1,9 @@
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Config } from '../config.js';
 import { openRuntime } from '../kerma-runtime.js';
 import type { FunnelRow } from '../reports/funnel-math.js';
 import { type FunnelDimension, funnelReport } from '../reports/funnel-report.js';
+import { headlineReport } from '../reports/headline-report.js';
 import type { KpiRow } from '../reports/kpi-math.js';
 import { type KpiDimension, kpiReport } from '../reports/kpi-report.js';
 import { reportRange } from '../reports/report-range.js';
@@ -27,6 +28,32 @@ const FUNNEL_COLUMNS: ReportColumn<FunnelRow>[] = [
 ];
 
 const money = (value: number | null) => num(value, 2);
+
+const DAILY_COLUMNS: ReportColumn<{ date: string; traffic: number; contacts: number; leads: number }>[] = [
+  { header: 'date', value: (r) => r.date },
+  { header: 'traffic', value: (r) => r.traffic },
+  { header: 'contacts', value: (r) => r.contacts },
+  { header: 'leads', value: (r) => r.leads },
+];
+
+const HEADLINE_COLUMNS: ReportColumn<{
+  name: string;
+  current: number;
+  previous: number;
+  changePct: number | null;
+  trendPerDay: number | null;
+  trendPerDayWithoutSpikes: number | null;
+}>[] = [
+  { header: '', value: (r) => r.name },
+  { header: 'current', value: (r) => r.current },
+  { header: 'previous', value: (r) => r.previous },
+  {
+    header: 'change',
+    value: (r) => (r.changePct === null ? null : `${r.changePct >= 0 ? '+' : ''}${r.changePct.toFixed(1)}%`),
+  },
+  { header: 'trend/day', value: (r) => num(r.trendPerDay, 2) },
+  { header: 'without spikes', value: (r) => num(r.trendPerDayWithoutSpikes, 2) },
+];
 
 const KPI_COLUMNS: ReportColumn<KpiRow>[] = [
   { header: 'key', value: (r) => r.key },
@@ -61,7 +88,41 @@ export function registerReportCommands<T extends { workspace?: string }>(
   withDb: (command: Command) => Command,
   configFrom: (options: T) => Config,
 ): void {
-  const report = program.command('report').description('Reports: funnel, KPIs');
+  const report = program.command('report').description('Reports: headline, funnel, KPIs');
+  const days = (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > 366)
+      throw new InvalidArgumentError('expected a whole number of days from 1 to 366');
+    return n;
+  };
+  withDb(
+    report.command('headline').description('Traffic, Contacts, Leads: the last N days vs the N before, spikes, trend'),
+  )
+    .addOption(new Option('--days <n>', 'window length').default(30).argParser(days))
+    .option('--to <date>', 'last day, YYYY-MM-DD (default: today in the workspace time zone)')
+    .addOption(new Option('--format <format>', 'output').choices(['table', 'csv', 'json']).default('table'))
+    .action(async (options: T & { days: number; to?: string; format: ReportFormat }) => {
+      const runtime = await openRuntime(configFrom(options));
+      try {
+        const ws = await runtime.workspaces.resolve(options.workspace);
+        const { to } = reportRange({ to: options.to }, ws.timeZone);
+        const result = await headlineReport(runtime.storage.db, ws, { days: options.days, to });
+        if (options.format !== 'table') {
+          process.stdout.write(formatReport(result.daily, DAILY_COLUMNS, options.format, result));
+          return;
+        }
+        const rows = (['traffic', 'contacts', 'leads'] as const).map((name) => ({ name, ...result[name] }));
+        process.stdout.write(`${result.from} … ${result.to} vs ${result.previousFrom} … ${result.previousTo}\n`);
+        process.stdout.write(formatReport(rows, HEADLINE_COLUMNS, 'table', result));
+        for (const s of result.spikes) {
+          process.stdout.write(
+            `spike: ${s.date} ${s.metric} ${s.value} (median ${s.baseline}, threshold ${num(s.threshold)})\n`,
+          );
+        }
+      } finally {
+        await runtime.close();
+      }
+    });
   const common = (command: Command) =>
     withDb(command)
       .option('--from <date>', 'first day, YYYY-MM-DD (default: 29 days before --to)')

@@ -12,7 +12,7 @@ import {
   rejectionsQuery,
   trafficQuery,
 } from './routes/read-routes.js';
-import { kpisQuery, spendRow } from './routes/report-routes.js';
+import { headlineQuery, kpisQuery, spendRow } from './routes/report-routes.js';
 
 const jsonBody = (schema: z.ZodType) => ({
   content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input' }) } },
@@ -356,6 +356,21 @@ export function openApiDocument(): object {
           parameters: queryParameters(funnelQuery),
           responses: {
             200: { description: '{ by, touch, from, to, currency, rows: [FunnelRow], total: FunnelRow }' },
+            400: error,
+          },
+        },
+      },
+      '/api/reports/headline': {
+        get: {
+          summary:
+            'Traffic (new visitors), Contacts (new contacts) and Leads (new MQLs): the last N days vs the N before, daily series, spikes (median + 3×MAD), trend with and without spikes',
+          security: [{ secretKey: [] }],
+          parameters: queryParameters(headlineQuery),
+          responses: {
+            200: {
+              description:
+                '{ traffic: {current, previous, changePct, trendPerDay, trendPerDayWithoutSpikes}, contacts, leads, daily, spikes }',
+            },
             400: error,
           },
         },

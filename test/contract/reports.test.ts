@@ -222,4 +222,43 @@ describe(`KPI report (${testEngine})`, () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.message).toBe('from: 2026-02-30 is not a calendar date (YYYY-MM-DD)');
   });
+
+  it('headline: traffic, contacts and leads of the last N days vs the N before, spikes and trend', async () => {
+    const views: object[] = [];
+    const days = ['2026-05-01', '2026-05-02', '2026-05-03', '2026-05-04', '2026-05-05', '2026-05-06', '2026-05-07'];
+    for (const day of days) {
+      const visitors = day === '2026-05-05' ? 20 : 2;
+      for (let i = 0; i < visitors; i++) views.push(page(`h-${day}-${i}`, '/', `${day}T12:00:00Z`));
+    }
+    for (let i = 0; i < 3; i++) views.push(page(`h-prev-${i}`, '/', '2026-04-25T12:00:00Z'));
+    views.push({ type: 'identify', anonymousId: 'h-2026-05-02-0', userId: 'h1', timestamp: '2026-05-02T12:05:00Z' });
+    views.push({ type: 'identify', anonymousId: 'h-2026-05-06-0', userId: 'h2', timestamp: '2026-05-06T12:05:00Z' });
+    await ingest(views);
+    expect(
+      (await api('POST', '/api/crm/stages', { crmId: 'h1', stage: 'mql', at: '2026-05-03T08:00:00Z' })).statusCode,
+    ).toBe(200);
+
+    const r = await api('GET', '/api/reports/headline?days=7&to=2026-05-07');
+    expect(r.statusCode, r.body).toBe(200);
+    const h = r.json();
+    expect([h.from, h.to, h.previousFrom, h.previousTo]).toEqual([
+      '2026-05-01',
+      '2026-05-07',
+      '2026-04-24',
+      '2026-04-30',
+    ]);
+    expect(h.traffic).toMatchObject({ current: 32, previous: 3, trendPerDayWithoutSpikes: 0 });
+    expect(h.traffic.changePct).toBeCloseTo(((32 - 3) / 3) * 100, 10);
+    // Least squares over [2, 2, 2, 2, 20, 2, 2]: Σ(x − 3)·y = 18, Σ(x − 3)² = 28.
+    expect(h.traffic.trendPerDay).toBeCloseTo(18 / 28, 12);
+    expect(h.contacts).toMatchObject({ current: 2, previous: 0, changePct: null });
+    expect(h.leads).toMatchObject({ current: 1, previous: 0 });
+    expect(h.daily).toHaveLength(7);
+    expect(h.daily[2]).toEqual({ date: '2026-05-03', traffic: 2, contacts: 0, leads: 1 });
+    // median 2, MAD 0 (taken as 1): above 5 is a spike.
+    expect(h.spikes).toEqual([{ date: '2026-05-05', metric: 'traffic', value: 20, baseline: 2, threshold: 5 }]);
+    const bad = await api('GET', '/api/reports/headline?days=0');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toMatch(/days: /);
+  });
 });

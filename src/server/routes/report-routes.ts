@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { compileChannelRules } from '../../attribution/group-channel.js';
+import { headlineReport } from '../../reports/headline-report.js';
 import { kpiReport } from '../../reports/kpi-report.js';
 import { reportRange } from '../../reports/report-range.js';
 import { type SpendInput, saveSpend } from '../../spend/import-spend.js';
@@ -10,6 +11,13 @@ import { parseInput } from '../parse-query.js';
 import { parseJsonBody, readBody } from '../read-body.js';
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD');
+
+export const headlineQuery = z
+  .object({
+    days: z.coerce.number().int().min(1).max(366).default(30),
+    to: day.optional(),
+  })
+  .strict();
 
 export const kpisQuery = z
   .object({
@@ -44,6 +52,13 @@ export const spendBody = z.object({ rows: z.array(z.unknown()).min(1).max(10_000
 /** KPIs and spend over HTTP (secret key). */
 export function registerReportRoutes(app: FastifyInstance, deps: AppDeps): void {
   const channelRules = compileChannelRules(deps.config.channelRules);
+
+  app.get('/api/reports/headline', async (request) => {
+    const workspace = await requireSecretKey(request, deps.workspaces);
+    const query = parseInput(headlineQuery, request.query, 'query');
+    const { to } = reportRange({ to: query.to }, workspace.timeZone);
+    return headlineReport(deps.storage.db, workspace, { days: query.days, to });
+  });
 
   app.get('/api/reports/kpis', async (request) => {
     const workspace = await requireSecretKey(request, deps.workspaces);

@@ -1,0 +1,106 @@
+import { type Kysely, sql } from 'kysely';
+import { localDay, startOfLocalDay } from '../ingest/local-day.js';
+import type { Database } from '../storage/database-schema.js';
+import { changePct, findSpikes, type Spike, slopePerDay } from './headline-math.js';
+
+const DAY = 86_400_000;
+const METRICS = ['traffic', 'contacts', 'leads'] as const;
+type Metric = (typeof METRICS)[number];
+
+export interface HeadlineMetric {
+  current: number;
+  previous: number;
+  changePct: number | null;
+  /** Least-squares change per day over the window, and the same with the spike days left out. */
+  trendPerDay: number | null;
+  trendPerDayWithoutSpikes: number | null;
+}
+
+export interface HeadlineReport {
+  days: number;
+  from: string;
+  to: string;
+  previousFrom: string;
+  previousTo: string;
+  traffic: HeadlineMetric;
+  contacts: HeadlineMetric;
+  leads: HeadlineMetric;
+  daily: Array<{ date: string; traffic: number; contacts: number; leads: number }>;
+  spikes: Spike[];
+}
+
+const dayAfter = (day: string, n: number) =>
+  new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY).toISOString().slice(0, 10);
+
+/**
+ * Traffic (new visitors), Contacts (new contacts) and Leads (contacts that first became an MQL) for the `days` days
+ * ending `to` against the `days` before, with the daily series, spikes (median + 3 × MAD) and the trend with and
+ * without them. Traffic and contacts come from the rollups; leads from the stage history.
+ */
+export async function headlineReport(
+  db: Kysely<Database>,
+  workspace: { id: string; timeZone: string },
+  query: { days: number; to: string },
+): Promise<HeadlineReport> {
+  const from = dayAfter(query.to, -(query.days - 1));
+  const previousFrom = dayAfter(from, -query.days);
+  const previousTo = dayAfter(from, -1);
+  const [rollups, mqls] = await Promise.all([
+    db
+      .selectFrom('daily_rollups')
+      .select(['day', sql<number>`sum(new_visitors)`.as('traffic'), sql<number>`sum(new_contacts)`.as('contacts')])
+      .where('workspace_id', '=', workspace.id)
+      .where('day', '>=', previousFrom)
+      .where('day', '<=', query.to)
+      .groupBy('day')
+      .execute(),
+    db
+      .selectFrom('stage_changes')
+      .select(['contact_id', (eb) => eb.fn.min('at').as('at')])
+      .where('workspace_id', '=', workspace.id)
+      .where('to_stage', '=', 'mql')
+      .groupBy('contact_id')
+      .having((eb) => eb.fn.min('at'), '>=', startOfLocalDay(previousFrom, workspace.timeZone))
+      .having((eb) => eb.fn.min('at'), '<', startOfLocalDay(dayAfter(query.to, 1), workspace.timeZone))
+      .execute(),
+  ]);
+  const byDay = new Map<string, Record<Metric, number>>();
+  const get = (day: string) => {
+    const row = byDay.get(day) ?? { traffic: 0, contacts: 0, leads: 0 };
+    byDay.set(day, row);
+    return row;
+  };
+  for (const r of rollups) {
+    const row = get(r.day);
+    row.traffic += Number(r.traffic);
+    row.contacts += Number(r.contacts);
+  }
+  for (const m of mqls) get(localDay(Number(m.at), workspace.timeZone)).leads++;
+  const window = (start: string) =>
+    Array.from({ length: query.days }, (_, i) => {
+      const date = dayAfter(start, i);
+      return { date, ...(byDay.get(date) ?? { traffic: 0, contacts: 0, leads: 0 }) };
+    });
+  const daily = window(from);
+  const previous = window(previousFrom);
+  const spikes: Spike[] = [];
+  const metric = (name: Metric): HeadlineMetric => {
+    const series = daily.map((d) => ({ date: d.date, value: d[name] }));
+    const found = findSpikes(name, series);
+    spikes.push(...found);
+    const spikeDays = new Set(found.map((s) => s.date));
+    const sum = (rows: typeof daily) => rows.reduce((s, d) => s + d[name], 0);
+    const current = sum(daily);
+    const before = sum(previous);
+    return {
+      current,
+      previous: before,
+      changePct: changePct(current, before),
+      trendPerDay: slopePerDay(series.map((s) => s.value)),
+      trendPerDayWithoutSpikes: slopePerDay(series.map((s) => (spikeDays.has(s.date) ? null : s.value))),
+    };
+  };
+  const [traffic, contacts, leads] = METRICS.map(metric) as [HeadlineMetric, HeadlineMetric, HeadlineMetric];
+  spikes.sort((a, b) => a.date.localeCompare(b.date) || a.metric.localeCompare(b.metric));
+  return { days: query.days, from, to: query.to, previousFrom, previousTo, traffic, contacts, leads, daily, spikes };
+}
