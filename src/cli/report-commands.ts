@@ -1,6 +1,8 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Config } from '../config.js';
 import { openRuntime } from '../kerma-runtime.js';
+import type { Finding } from '../reports/findings.js';
+import { findingsReport } from '../reports/findings-report.js';
 import type { FunnelRow } from '../reports/funnel-math.js';
 import { type FunnelDimension, funnelReport } from '../reports/funnel-report.js';
 import { headlineReport } from '../reports/headline-report.js';
@@ -28,6 +30,11 @@ const FUNNEL_COLUMNS: ReportColumn<FunnelRow>[] = [
 ];
 
 const money = (value: number | null) => num(value, 2);
+
+const FINDING_COLUMNS: ReportColumn<Finding>[] = [
+  { header: 'kind', value: (r) => r.kind },
+  { header: 'finding', value: (r) => r.text },
+];
 
 const DAILY_COLUMNS: ReportColumn<{ date: string; traffic: number; contacts: number; leads: number }>[] = [
   { header: 'date', value: (r) => r.date },
@@ -88,7 +95,7 @@ export function registerReportCommands<T extends { workspace?: string }>(
   withDb: (command: Command) => Command,
   configFrom: (options: T) => Config,
 ): void {
-  const report = program.command('report').description('Reports: headline, funnel, KPIs');
+  const report = program.command('report').description('Reports: headline, funnel, KPIs, findings');
   const days = (value: string) => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 1 || n > 366)
@@ -189,4 +196,21 @@ export function registerReportCommands<T extends { workspace?: string }>(
         await runtime.close();
       }
     });
+
+  common(report.command('findings').description('The few sentences that matter for the range')).action(
+    async (options: T & { from?: string; to?: string; format: ReportFormat }) => {
+      const config = configFrom(options);
+      const runtime = await openRuntime(config);
+      try {
+        const ws = await runtime.workspaces.resolve(options.workspace);
+        const result = await findingsReport(runtime.storage.db, ws, reportRange(options, ws.timeZone), config);
+        if (options.format === 'json') process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        else if (options.format === 'csv')
+          process.stdout.write(formatReport(result.findings, FINDING_COLUMNS, 'csv', result));
+        else for (const f of result.findings) process.stdout.write(`- ${f.text}\n`);
+      } finally {
+        await runtime.close();
+      }
+    },
+  );
 }

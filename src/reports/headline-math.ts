@@ -18,11 +18,13 @@ export function mad(values: number[]): number {
 
 /**
  * Days far above the window's robust baseline: value > median + 3 × MAD. With counts a MAD of 0 (a flat series) is
- * taken as 1, so one extra visit on a quiet day is not a spike.
+ * taken as 1, so one extra visit on a quiet day is not a spike. A window whose median day is 0 (mostly empty: data
+ * that starts inside it) has no baseline to stand out from, and reports none.
  */
 export function findSpikes(metric: string, series: Array<{ date: string; value: number }>): Spike[] {
   const values = series.map((s) => s.value);
   const baseline = median(values) ?? 0;
+  if (baseline === 0) return [];
   const threshold = baseline + 3 * Math.max(mad(values), 1);
   return series
     .filter((s) => s.value > threshold)

@@ -12,7 +12,7 @@ import {
   rejectionsQuery,
   trafficQuery,
 } from './routes/read-routes.js';
-import { headlineQuery, kpisQuery, spendRow } from './routes/report-routes.js';
+import { findingsQuery, headlineQuery, kpisQuery, spendRow } from './routes/report-routes.js';
 
 const jsonBody = (schema: z.ZodType) => ({
   content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input' }) } },
@@ -373,6 +373,14 @@ export function openApiDocument(): object {
             },
             400: error,
           },
+        },
+      },
+      '/api/reports/findings': {
+        get: {
+          summary: 'The few sentences that matter, generated from the funnel, KPIs and headline of the range',
+          security: [{ secretKey: [] }],
+          parameters: queryParameters(findingsQuery),
+          responses: { 200: { description: '{ from, to, findings: [{ kind, text }] }' }, 400: error },
         },
       },
       '/api/reports/kpis': {

@@ -174,6 +174,18 @@ describe('kerma import stages (built, on the Olist funnel)', () => {
     const table = kerma(['report', 'funnel', '--db', db, '--from', '2017-01-01', '--to', '2018-12-31']);
     expect(table.stdout).toMatch(/│ organic_search\s+│\s+2296 │\s+2296 │\s+271 │/);
 
+    const findings = kerma(['report', 'findings', '--db', db, '--from', '2017-01-01', '--to', '2018-12-31']);
+    expect(findings.code, findings.stderr).toBe(0);
+    expect(findings.stdout).toContain(
+      '- organic_search: 271 became deals worth €51 426 000, the most of any channel.\n',
+    );
+    // (2296 − 271) / 2296 = 88.2 %
+    expect(findings.stdout).toContain('- organic_search brought the most leads (2 296) but 88% stayed at MQL.\n');
+    // other 4 / 150 = 2.67 % against the blank origin's 14 / 60 = 23.33 %
+    expect(findings.stdout).toContain(
+      '- other converts 8.8× worse than Contacts without a known source (2.7% vs 23.3% of MQLs won).\n',
+    );
+
     // A re-run applies nothing twice.
     const again = kerma(wonArgs);
     expect(again.stdout).toMatch(

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { compileChannelRules } from '../../attribution/group-channel.js';
+import { findingsReport } from '../../reports/findings-report.js';
 import { headlineReport } from '../../reports/headline-report.js';
 import { kpiReport } from '../../reports/kpi-report.js';
 import { reportRange } from '../../reports/report-range.js';
@@ -18,6 +19,8 @@ export const headlineQuery = z
     to: day.optional(),
   })
   .strict();
+
+export const findingsQuery = z.object({ from: day.optional(), to: day.optional() }).strict();
 
 export const kpisQuery = z
   .object({
@@ -58,6 +61,12 @@ export function registerReportRoutes(app: FastifyInstance, deps: AppDeps): void 
     const query = parseInput(headlineQuery, request.query, 'query');
     const { to } = reportRange({ to: query.to }, workspace.timeZone);
     return headlineReport(deps.storage.db, workspace, { days: query.days, to });
+  });
+
+  app.get('/api/reports/findings', async (request) => {
+    const workspace = await requireSecretKey(request, deps.workspaces);
+    const query = parseInput(findingsQuery, request.query, 'query');
+    return findingsReport(deps.storage.db, workspace, reportRange(query, workspace.timeZone), deps.config);
   });
 
   app.get('/api/reports/kpis', async (request) => {
