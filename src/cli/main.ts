@@ -1,9 +1,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { compileChannelRules } from '../attribution/group-channel.js';
 import { DeliveryWorker } from '../automation/delivery-worker.js';
 import { type Config, type ConfigOverrides, loadConfig } from '../config.js';
 import { DEMO_MODEL } from '../demo/demo-model.js';
 import { runDemo } from '../demo/run-demo.js';
 import { seedDemoPipeline } from '../demo/seed-demo-pipeline.js';
+import { seedDemoSpend } from '../demo/seed-demo-spend.js';
 import { KermaError } from '../errors.js';
 import { importContactsCsv } from '../identity/import-contacts-csv.js';
 import { importEventsFile } from '../ingest/import-events-file.js';
@@ -290,6 +292,7 @@ withDb(
         });
         progress.stop();
         const pipeline = await seedDemoPipeline(runtime.storage, ws, { now });
+        const cost = await seedDemoSpend(runtime.storage, ws, compileChannelRules(config.channelRules));
         const contacts = await runtime.storage.db
           .selectFrom('contacts')
           .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -301,7 +304,7 @@ withDb(
           .where('workspace_id', '=', ws.id)
           .where('to_stage', '=', 'mql')
           .executeTakeFirstOrThrow();
-        scoring += `: ${Number(contacts.n)} contacts, ${Number(mqls.n)} became MQL; sales accepted ${pipeline.accepted} and rejected ${pipeline.rejected}, ${pipeline.meetings} meetings, ${pipeline.won} won, ${pipeline.lost} lost`;
+        scoring += `: ${Number(contacts.n)} contacts, ${Number(mqls.n)} became MQL; sales accepted ${pipeline.accepted} and rejected ${pipeline.rejected}, ${pipeline.meetings} meetings, ${pipeline.won} won, ${pipeline.lost} lost; ${Math.round(cost)} ${ws.currency} of ad spend`;
         banner = [
           `Demo workspace ${ws.id}: ${result.inserted} events stored${result.duplicates ? `, ${result.duplicates} were already there` : ''}; ${scoring}`,
           `  write key:  ${writeKey}`,

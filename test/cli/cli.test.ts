@@ -207,7 +207,7 @@ describe('kerma CLI (built, run as a user would)', () => {
     const demo = kerma(['demo', '--days', '5', '--visitors-per-day', '40', '--db', demoDb]);
     expect(demo.code, demo.stderr).toBe(0);
     expect(demo.stdout).toMatch(
-      /Demo workspace ws_\S+: \d+ events stored; scoring model "demo-b2b" applied: \d+ contacts, \d+ became MQL; sales accepted \d+ and rejected \d+, \d+ meetings, \d+ won, \d+ lost/,
+      /Demo workspace ws_\S+: \d+ events stored; scoring model "demo-b2b" applied: \d+ contacts, \d+ became MQL; sales accepted \d+ and rejected \d+, \d+ meetings, \d+ won, \d+ lost; \d+ EUR of ad spend/,
     );
     const secret = demo.stdout.match(/secret key: (sk_\S+)/)![1]!;
     const server = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--db', demoDb], {
