@@ -73,8 +73,11 @@ const days = (
     }),
   );
 
-/** The funnel of a group of contacts: stage counts, conversion rates, revenue, median days between stages, rejections. */
-export function funnelRow(key: string, contacts: FunnelContact[]): FunnelRow {
+/**
+ * The funnel of a group of contacts: stage counts, conversion rates, revenue, median days between stages, rejections.
+ * `cohortSize` is how many contacts the group has when `contacts` lists only those that reached a stage.
+ */
+export function funnelRow(key: string, contacts: FunnelContact[], cohortSize = contacts.length): FunnelRow {
   const count = (stage: 'mql' | 'sql' | 'meeting' | 'won' | 'lost') => contacts.filter((c) => c[stage] !== null).length;
   const [mql, sql, meeting, won, lost] = [count('mql'), count('sql'), count('meeting'), count('won'), count('lost')];
   const byReason = Object.fromEntries(REJECTION_REASONS.map((r) => [r, 0])) as Record<RejectionReason, number>;
@@ -87,7 +90,7 @@ export function funnelRow(key: string, contacts: FunnelContact[]): FunnelRow {
   }
   return {
     key,
-    contacts: contacts.length,
+    contacts: cohortSize,
     mql,
     sql,
     meeting,
@@ -95,7 +98,7 @@ export function funnelRow(key: string, contacts: FunnelContact[]): FunnelRow {
     lost,
     revenue: contacts.reduce((sum, c) => sum + (c.won !== null ? c.revenue : 0), 0),
     rates: {
-      contactToMql: ratio(mql, contacts.length),
+      contactToMql: ratio(mql, cohortSize),
       mqlToSql: ratio(sql, mql),
       sqlToMeeting: ratio(meeting, sql),
       meetingToWon: ratio(won, meeting),
@@ -133,15 +136,24 @@ export function funnelRow(key: string, contacts: FunnelContact[]): FunnelRow {
   };
 }
 
-/** One row per key (most MQLs first, then most contacts) and the total over all of them. */
-export function funnelRows(contacts: FunnelContact[]): { rows: FunnelRow[]; total: FunnelRow } {
+/**
+ * One row per key (most MQLs first, then most contacts) and the total over all of them. `cohortSizes` (contacts per
+ * key) is given when `contacts` holds only the contacts that reached a stage; otherwise every contact is listed.
+ */
+export function funnelRows(
+  contacts: FunnelContact[],
+  cohortSizes?: Map<string, number>,
+): { rows: FunnelRow[]; total: FunnelRow } {
   const groups = new Map<string, FunnelContact[]>();
+  for (const key of cohortSizes?.keys() ?? []) groups.set(key, []);
   for (const c of contacts) {
     const group = groups.get(c.key);
     if (group) group.push(c);
     else groups.set(c.key, [c]);
   }
-  const rows = [...groups].map(([key, group]) => funnelRow(key, group));
+  const size = (key: string, group: FunnelContact[]) => cohortSizes?.get(key) ?? group.length;
+  const rows = [...groups].map(([key, group]) => funnelRow(key, group, size(key, group)));
   rows.sort((a, b) => b.mql - a.mql || b.contacts - a.contacts || a.key.localeCompare(b.key));
-  return { rows, total: funnelRow('all', contacts) };
+  const total = cohortSizes ? [...groups].reduce((sum, [key, group]) => sum + size(key, group), 0) : contacts.length;
+  return { rows, total: funnelRow('all', contacts, total) };
 }

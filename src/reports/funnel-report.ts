@@ -1,7 +1,7 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Touch } from '../attribution/touch.js';
 import { KermaError } from '../errors.js';
-import { localDay } from '../ingest/local-day.js';
+import { startOfLocalDay } from '../ingest/local-day.js';
 import type { RejectionReason } from '../lifecycle/rejection-reasons.js';
 import type { Database } from '../storage/database-schema.js';
 import { parseJson } from '../storage/ingest-rows.js';
@@ -27,6 +27,8 @@ export interface FunnelReport extends FunnelQuery {
 /** Contacts without a touch (imported without a source, or never seen on the site) are grouped here. */
 export const NO_TOUCH = '(none)';
 const DAY = 86_400_000;
+const STAGE_COLUMNS = ['mql', 'sql', 'meeting', 'won', 'lost'] as const;
+const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + DAY).toISOString().slice(0, 10);
 const FIRST_COLUMN = {
   channel: 'first_channel',
   source: 'first_source',
@@ -46,28 +48,58 @@ export async function funnelReport(
   query: FunnelQuery,
   exchangeRates: { base: string; rates: Record<string, number> } | null,
 ): Promise<FunnelReport> {
-  const lo = Date.parse(`${query.from}T00:00:00Z`) - DAY;
-  const hi = Date.parse(`${query.to}T00:00:00Z`) + 2 * DAY;
+  const lo = startOfLocalDay(query.from, workspace.timeZone);
+  const hi = startOfLocalDay(nextDay(query.to), workspace.timeZone);
+  const column = FIRST_COLUMN[query.by];
   const cohort = db
     .selectFrom('contacts')
     .select('id')
     .where('workspace_id', '=', workspace.id)
     .where('created_at', '>=', lo)
     .where('created_at', '<', hi);
-  const [contacts, firsts, deals, rejections] = await Promise.all([
+  // When each contact first reached each stage: one row per contact that reached any.
+  const firsts = db
+    .selectFrom('stage_changes')
+    .select([
+      'contact_id',
+      ...STAGE_COLUMNS.map((stage) => sql<number | null>`min(case when to_stage = ${stage} then at end)`.as(stage)),
+    ])
+    .where('workspace_id', '=', workspace.id)
+    .where('contact_id', 'in', cohort)
+    .groupBy('contact_id')
+    .as('f');
+  const [sizes, staged, deals, rejections] = await Promise.all([
+    // Contacts per key: counted in the database for the first touch (a column); the last touch is a JSON document.
+    query.touch === 'first'
+      ? db
+          .selectFrom('contacts')
+          .select([sql<string | null>`${sql.ref(column)}`.as('key'), (eb) => eb.fn.countAll<number>().as('n')])
+          .where('workspace_id', '=', workspace.id)
+          .where('created_at', '>=', lo)
+          .where('created_at', '<', hi)
+          .groupBy(sql.ref(column))
+          .execute()
+      : db
+          .selectFrom('contacts')
+          .select(['last_touch'])
+          .where('workspace_id', '=', workspace.id)
+          .where('created_at', '>=', lo)
+          .where('created_at', '<', hi)
+          .execute()
+          .then((rows) => {
+            const counts = new Map<string | null, number>();
+            for (const r of rows) {
+              const key = lastTouchKey(r.last_touch, query.by);
+              counts.set(key, (counts.get(key) ?? 0) + 1);
+            }
+            return [...counts].map(([key, n]) => ({ key, n }));
+          }),
     db
-      .selectFrom('contacts')
-      .select(['id', 'created_at', 'last_touch', FIRST_COLUMN[query.by]])
-      .where('workspace_id', '=', workspace.id)
-      .where('created_at', '>=', lo)
-      .where('created_at', '<', hi)
-      .execute(),
-    db
-      .selectFrom('stage_changes')
-      .select(['contact_id', 'to_stage', (eb) => eb.fn.min('at').as('at')])
-      .where('workspace_id', '=', workspace.id)
-      .where('contact_id', 'in', cohort)
-      .groupBy(['contact_id', 'to_stage'])
+      .selectFrom('contacts as c')
+      .innerJoin(firsts, 'f.contact_id', 'c.id')
+      .select(['c.id', 'c.created_at', 'c.last_touch', sql<string | null>`c.${sql.ref(column)}`.as('first_key')])
+      .select(STAGE_COLUMNS.map((stage) => sql<number | null>`f.${sql.ref(stage)}`.as(stage)))
+      .where('c.workspace_id', '=', workspace.id)
       .execute(),
     db
       .selectFrom('stage_changes')
@@ -86,12 +118,6 @@ export async function funnelReport(
       .where('contact_id', 'in', cohort)
       .execute(),
   ]);
-  const reached = new Map<string, Map<string, number>>();
-  for (const f of firsts) {
-    const stages = reached.get(f.contact_id) ?? new Map<string, number>();
-    stages.set(f.to_stage, Number(f.at));
-    reached.set(f.contact_id, stages);
-  }
   // The newest value given for a won deal (a CRM may correct the amount after the win).
   const converter = currencyConverter(workspace.currency, exchangeRates);
   const revenue = new Map<string, number>();
@@ -112,27 +138,24 @@ export async function funnelReport(
     list.push(r.reason as RejectionReason);
     rejected.set(r.contact_id, list);
   }
-  const cohortContacts: FunnelContact[] = [];
-  for (const c of contacts) {
-    const createdAt = Number(c.created_at);
-    const day = localDay(createdAt, workspace.timeZone);
-    if (day < query.from || day > query.to) continue;
-    let key: string | null | undefined;
-    if (query.touch === 'first') key = (c as Record<string, unknown>)[FIRST_COLUMN[query.by]] as string | null;
-    else key = parseJson<Touch>(c.last_touch)?.[query.by] as string | null | undefined;
-    const stages = reached.get(c.id);
-    const at = (stage: string) => stages?.get(stage) ?? null;
-    cohortContacts.push({
-      key: key ?? NO_TOUCH,
-      createdAt,
-      mql: at('mql'),
-      sql: at('sql'),
-      meeting: at('meeting'),
-      won: at('won'),
-      lost: at('lost'),
-      revenue: revenue.get(c.id) ?? 0,
-      rejections: rejected.get(c.id) ?? [],
-    });
-  }
-  return { ...query, currency: workspace.currency, ...funnelRows(cohortContacts) };
+  const cohortSizes = new Map<string, number>();
+  for (const { key, n } of sizes) cohortSizes.set(key ?? NO_TOUCH, (cohortSizes.get(key ?? NO_TOUCH) ?? 0) + Number(n));
+  const at = (value: number | null) => (value === null ? null : Number(value));
+  // Only contacts that reached a stage are listed (a rejected contact was an MQL first); the others are counted.
+  const stagedContacts: FunnelContact[] = staged.map((c) => ({
+    key: (query.touch === 'first' ? c.first_key : lastTouchKey(c.last_touch, query.by)) ?? NO_TOUCH,
+    createdAt: Number(c.created_at),
+    mql: at(c.mql),
+    sql: at(c.sql),
+    meeting: at(c.meeting),
+    won: at(c.won),
+    lost: at(c.lost),
+    revenue: revenue.get(c.id) ?? 0,
+    rejections: rejected.get(c.id) ?? [],
+  }));
+  return { ...query, currency: workspace.currency, ...funnelRows(stagedContacts, cohortSizes) };
+}
+
+function lastTouchKey(json: string | null, by: FunnelDimension): string | null {
+  return (parseJson<Touch>(json)?.[by] as string | null | undefined) ?? null;
 }
