@@ -174,11 +174,7 @@ export function registerReportCommands<T extends { workspace?: string }>(
       .command('kpis')
       .description('Spend, costs per stage, ROAS, ROI, rates, LTV, lead quality by channel and in total'),
   )
-    .addOption(
-      new Option('--by <dimension>', 'group by')
-        .choices(['channel', 'source', 'medium', 'campaign'])
-        .default('channel'),
-    )
+    .addOption(new Option('--by <dimension>', 'group by').choices(DIMENSIONS).default('channel'))
     .action(async (options: T & { from?: string; to?: string; format: ReportFormat; by: KpiDimension }) => {
       const config = configFrom(options);
       const runtime = await openRuntime(config);

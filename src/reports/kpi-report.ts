@@ -7,7 +7,7 @@ import { funnelRow } from './funnel-math.js';
 import { funnelReport, NO_TOUCH } from './funnel-report.js';
 import { type KpiRow, kpiRow, type LtvSettings, type SpendTotals } from './kpi-math.js';
 
-export type KpiDimension = 'channel' | 'source' | 'medium' | 'campaign';
+export type KpiDimension = 'channel' | 'source' | 'medium' | 'campaign' | 'landingPage';
 
 export interface KpiSettings {
   exchangeRates: { base: string; rates: Record<string, number> } | null;
@@ -35,7 +35,21 @@ export interface KpiReport {
 }
 
 const DAY = 86_400_000;
-const ROLLUP_COLUMN = { channel: 'channel', source: 'source', medium: 'medium', campaign: 'campaign' } as const;
+const ROLLUP_COLUMN = {
+  channel: 'channel',
+  source: 'source',
+  medium: 'medium',
+  campaign: 'campaign',
+  landingPage: 'landing_page',
+} as const;
+/** Ad spend has no landing page: by landing page it counts in the total only. */
+const SPEND_COLUMN = {
+  channel: 'channel',
+  source: 'source',
+  medium: 'medium',
+  campaign: 'campaign',
+  landingPage: null,
+} as const;
 const EMAIL = {
   delivered: ['Email Delivered', 'Email Sent'],
   opened: ['Email Opened'],
@@ -43,6 +57,8 @@ const EMAIL = {
 };
 
 const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + DAY).toISOString().slice(0, 10);
+/** The key of spend that cannot be split by the dimension (landing page): it counts in the total only. */
+const UNATTRIBUTED = '\u0000unattributed';
 const keyOf = (value: string | null | undefined) => (value ? value : NO_TOUCH);
 const emptySpend = (): SpendTotals => ({
   cost: 0,
@@ -66,11 +82,13 @@ export async function kpiReport(
 ): Promise<KpiReport> {
   const funnel = await funnelReport(db, workspace, { ...query, touch: 'first' }, settings.exchangeRates);
   const column = ROLLUP_COLUMN[query.by];
+  const spendColumn = SPEND_COLUMN[query.by];
+  const spendKey = spendColumn ? sql<string>`${sql.ref(spendColumn)}` : sql<string>`${UNATTRIBUTED}`;
   const [spendRows, sessionRows, qualified, email] = await Promise.all([
     db
       .selectFrom('spend')
       .select([
-        sql<string>`${sql.ref(column)}`.as('key'),
+        spendKey.as('key'),
         'currency',
         sql<number>`sum(cost)`.as('cost'),
         sql<number>`sum(impressions)`.as('impressions'),
@@ -81,7 +99,7 @@ export async function kpiReport(
       .where('workspace_id', '=', workspace.id)
       .where('day', '>=', query.from)
       .where('day', '<=', query.to)
-      .groupBy([sql.ref(column), 'currency'])
+      .groupBy(spendColumn ? [sql.ref(spendColumn), 'currency'] : ['currency'])
       .execute(),
     db
       .selectFrom('daily_rollups')
@@ -116,7 +134,9 @@ export async function kpiReport(
   }
   const sessions = new Map(sessionRows.map((r) => [keyOf(r.key), Number(r.sessions)]));
   const funnels = new Map(funnel.rows.map((r) => [r.key, r]));
-  const keys = new Set([...spend.keys(), ...sessions.keys(), ...funnels.keys(), ...qualified.keys()]);
+  const keys = new Set(
+    [...spend.keys(), ...sessions.keys(), ...funnels.keys(), ...qualified.keys()].filter((k) => k !== UNATTRIBUTED),
+  );
   const overallAov = funnel.total.won > 0 ? funnel.total.revenue / funnel.total.won : null;
   const rows = [...keys].map((key) =>
     kpiRow(

@@ -196,6 +196,10 @@ describe(`KPI report (${testEngine})`, () => {
   });
 
   it('by campaign and source as well; the funnel on last touch', async () => {
+    const byPage = (await api('GET', '/api/reports/kpis?from=2026-03-01&to=2026-03-31&by=landingPage')).json();
+    // Spend has no landing page: it counts in the total, and no page carries its cost.
+    expect(byPage.total).toMatchObject({ cost: 125, sessions: 4 });
+    expect(byPage.rows.map((x: Kpi) => [x.key, x.cost, x.sessions])).toEqual([['/', 0, 4]]);
     const byCampaign = (await api('GET', '/api/reports/kpis?from=2026-03-01&to=2026-03-31&by=campaign')).json();
     expect(byCampaign.rows.find((x: Kpi) => x.key === 'brand')).toMatchObject({ cost: 125, contacts: 1, won: 1 });
     const funnel = (await api('GET', '/api/reports/funnel?from=2026-03-01&to=2026-03-31&by=source&touch=last')).json();

@@ -26,7 +26,7 @@ export const kpisQuery = z
   .object({
     from: day.optional(),
     to: day.optional(),
-    by: z.enum(['channel', 'source', 'medium', 'campaign']).default('channel'),
+    by: z.enum(['channel', 'source', 'medium', 'campaign', 'landingPage']).default('channel'),
   })
   .strict();
 
