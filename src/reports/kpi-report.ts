@@ -83,7 +83,7 @@ export async function kpiReport(
   const funnel = await funnelReport(db, workspace, { ...query, touch: 'first' }, settings.exchangeRates);
   const column = ROLLUP_COLUMN[query.by];
   const spendColumn = SPEND_COLUMN[query.by];
-  const spendKey = spendColumn ? sql<string>`${sql.ref(spendColumn)}` : sql<string>`${UNATTRIBUTED}`;
+  const spendKey = spendColumn ? sql<string | null>`${sql.ref(spendColumn)}` : sql<string | null>`null`;
   const [spendRows, sessionRows, qualified, email] = await Promise.all([
     db
       .selectFrom('spend')
@@ -116,7 +116,7 @@ export async function kpiReport(
   const converter = currencyConverter(workspace.currency, settings.exchangeRates);
   const spend = new Map<string, SpendTotals>();
   for (const r of spendRows) {
-    const key = keyOf(r.key);
+    const key = spendColumn ? keyOf(r.key) : UNATTRIBUTED;
     const totals = spend.get(key) ?? emptySpend();
     totals.cost += converter.convert(Number(r.cost), r.currency) ?? 0;
     totals.impressions += Number(r.impressions);

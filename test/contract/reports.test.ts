@@ -196,7 +196,9 @@ describe(`KPI report (${testEngine})`, () => {
   });
 
   it('by campaign and source as well; the funnel on last touch', async () => {
-    const byPage = (await api('GET', '/api/reports/kpis?from=2026-03-01&to=2026-03-31&by=landingPage')).json();
+    const byPageResponse = await api('GET', '/api/reports/kpis?from=2026-03-01&to=2026-03-31&by=landingPage');
+    expect(byPageResponse.statusCode, byPageResponse.body).toBe(200);
+    const byPage = byPageResponse.json();
     // Spend has no landing page: it counts in the total, and no page carries its cost.
     expect(byPage.total).toMatchObject({ cost: 125, sessions: 4 });
     expect(byPage.rows.map((x: Kpi) => [x.key, x.cost, x.sessions])).toEqual([['/', 0, 4]]);
