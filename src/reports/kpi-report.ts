@@ -109,7 +109,7 @@ export async function kpiReport(
       .where('day', '<=', query.to)
       .groupBy(sql.ref(column))
       .execute(),
-    qualifiedSessions(db, workspace.id, query, settings),
+    qualifiedSessions(db, workspace, query, settings),
     emailRates(db, workspace.id, query, workspace.timeZone),
   ]);
 
@@ -184,12 +184,13 @@ export async function kpiReport(
  */
 async function qualifiedSessions(
   db: Kysely<Database>,
-  workspaceId: string,
+  workspace: { id: string; timeZone: string },
   query: { by: KpiDimension; from: string; to: string },
   settings: KpiSettings,
 ): Promise<Map<string, { qualified: number; abandoned: number }>> {
-  const lo = Date.parse(`${query.from}T00:00:00Z`) - DAY;
-  const hi = Date.parse(`${query.to}T00:00:00Z`) + 2 * DAY;
+  const lo = startOfLocalDay(query.from, workspace.timeZone);
+  const hi = startOfLocalDay(nextDay(query.to), workspace.timeZone);
+  const workspaceId = workspace.id;
   const column = ROLLUP_COLUMN[query.by];
   const qualifying = sql.join(
     settings.qualifyingPages.map((p) => sql`e.path like ${`${p.replace(/[%_]/g, '')}%`}`),
