@@ -14,22 +14,28 @@ export interface SystemIdentify {
 }
 
 /**
- * Sends an identify that Kerma itself makes (a CRM update creating a contact, a sales rejection setting a trait)
- * through the ingest path, so identity rules, dedupe, rollups and live scoring are those of client data.
+ * Sends identifies that Kerma itself makes (CRM updates creating contacts, a sales rejection setting a trait) through
+ * the ingest path in one commit, so identity rules, dedupe, rollups and live scoring are those of client data.
  */
-export async function ingestIdentify(storage: Storage, workspace: Workspace, message: SystemIdentify): Promise<void> {
+export async function ingestIdentify(
+  storage: Storage,
+  workspace: Workspace,
+  ...messages: SystemIdentify[]
+): Promise<void> {
   const receivedAt = Date.now();
   const normalized = normalizeSegment(
     {
-      type: 'identify',
-      messageId: message.messageId,
-      ...(message.userId ? { userId: message.userId } : {}),
-      ...(message.anonymousId ? { anonymousId: message.anonymousId } : {}),
-      traits: message.traits,
-      timestamp: new Date(message.at).toISOString(),
-      context: { library: { name: message.library } },
+      batch: messages.map((message) => ({
+        type: 'identify',
+        messageId: message.messageId,
+        ...(message.userId ? { userId: message.userId } : {}),
+        ...(message.anonymousId ? { anonymousId: message.anonymousId } : {}),
+        traits: message.traits,
+        timestamp: new Date(message.at).toISOString(),
+        context: { library: { name: message.library } },
+      })),
     },
-    'identify',
+    'batch',
     { receivedAt, ip: null, browserUserAgent: null, keepFullIp: false, maxEventBytes: 32 * 1024 },
   );
   if (normalized.rejected.length > 0) throw new Error(`system identify rejected: ${normalized.rejected[0]!.reason}`);

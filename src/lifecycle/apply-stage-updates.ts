@@ -186,16 +186,22 @@ export async function applyStageUpdates(
   const created = new Set<string>();
   if (options.createMissing) {
     const missing = updates.filter((u) => !resolve(u.contact) && !u.contact.contactId);
-    for (const u of missing) {
-      const key = u.contact.crmId ? `crm:${u.contact.crmId}` : `email:${u.contact.email!.trim().toLowerCase()}`;
-      await ingestIdentify(storage, workspace, {
-        messageId: `crm-create-${createHash('sha256').update(key).digest('base64url').slice(0, 32)}`,
-        userId: u.contact.crmId ?? null,
-        traits: u.contact.email ? { email: u.contact.email } : {},
-        at: Math.min(u.at, now),
-        library: 'kerma-crm',
-      });
-    }
+    // One identify per missing contact, all in one commit; the id is a hash of the key, so a retry creates nothing.
+    if (missing.length > 0)
+      await ingestIdentify(
+        storage,
+        workspace,
+        ...missing.map((u) => {
+          const key = u.contact.crmId ? `crm:${u.contact.crmId}` : `email:${u.contact.email!.trim().toLowerCase()}`;
+          return {
+            messageId: `crm-create-${createHash('sha256').update(key).digest('base64url').slice(0, 32)}`,
+            userId: u.contact.crmId ?? null,
+            traits: u.contact.email ? { email: u.contact.email } : {},
+            at: Math.min(u.at, now),
+            library: 'kerma-crm',
+          };
+        }),
+      );
     if (missing.length > 0) {
       const before = resolve;
       resolve = await resolveContacts(
