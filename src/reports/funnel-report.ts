@@ -51,23 +51,17 @@ export async function funnelReport(
   const lo = startOfLocalDay(query.from, workspace.timeZone);
   const hi = startOfLocalDay(nextDay(query.to), workspace.timeZone);
   const column = FIRST_COLUMN[query.by];
-  const cohort = db
-    .selectFrom('contacts')
-    .select('id')
-    .where('workspace_id', '=', workspace.id)
-    .where('created_at', '>=', lo)
-    .where('created_at', '<', hi);
-  // When each contact first reached each stage: one row per contact that reached any.
-  const firsts = db
-    .selectFrom('stage_changes')
-    .select([
-      'contact_id',
-      ...STAGE_COLUMNS.map((stage) => sql<number | null>`min(case when to_stage = ${stage} then at end)`.as(stage)),
-    ])
-    .where('workspace_id', '=', workspace.id)
-    .where('contact_id', 'in', cohort)
-    .groupBy('contact_id')
-    .as('f');
+  // Stage rows, deals and rejections of the cohort: joined to their contact (primary key) and kept when it was
+  // created in the range — measured faster on SQLite than an IN list of the cohort's ids.
+  const stagesOfCohort = () =>
+    db
+      .selectFrom('stage_changes as s')
+      .innerJoin('contacts as c', (j) =>
+        j.onRef('c.workspace_id', '=', 's.workspace_id').onRef('c.id', '=', 's.contact_id'),
+      )
+      .where('s.workspace_id', '=', workspace.id)
+      .where('c.created_at', '>=', lo)
+      .where('c.created_at', '<', hi);
   const [sizes, staged, deals, rejections] = await Promise.all([
     // Contacts per key: counted in the database for the first touch (a column); the last touch is a JSON document.
     query.touch === 'first'
@@ -94,28 +88,31 @@ export async function funnelReport(
             }
             return [...counts].map(([key, n]) => ({ key, n }));
           }),
-    db
-      .selectFrom('contacts as c')
-      .innerJoin(firsts, 'f.contact_id', 'c.id')
+    // When each contact first reached each stage: one row per contact that reached any. Grouped by the contact's
+    // primary key, so its other columns may be selected (PostgreSQL's functional dependency; SQLite allows it).
+    stagesOfCohort()
       .select(['c.id', 'c.created_at', 'c.last_touch', sql<string | null>`c.${sql.ref(column)}`.as('first_key')])
-      .select(STAGE_COLUMNS.map((stage) => sql<number | null>`f.${sql.ref(stage)}`.as(stage)))
-      .where('c.workspace_id', '=', workspace.id)
+      .select(
+        STAGE_COLUMNS.map((stage) => sql<number | null>`min(case when s.to_stage = ${stage} then s.at end)`.as(stage)),
+      )
+      .groupBy(['c.workspace_id', 'c.id'])
+      .execute(),
+    stagesOfCohort()
+      .select(['s.contact_id', 's.value', 's.currency'])
+      .where('s.to_stage', '=', 'won')
+      .where('s.value', 'is not', null)
+      .orderBy('s.at', 'desc')
+      .orderBy('s.seq', 'desc')
       .execute(),
     db
-      .selectFrom('stage_changes')
-      .select(['contact_id', 'value', 'currency'])
-      .where('workspace_id', '=', workspace.id)
-      .where('to_stage', '=', 'won')
-      .where('value', 'is not', null)
-      .where('contact_id', 'in', cohort)
-      .orderBy('at', 'desc')
-      .orderBy('seq', 'desc')
-      .execute(),
-    db
-      .selectFrom('sales_rejections')
-      .select(['contact_id', 'reason'])
-      .where('workspace_id', '=', workspace.id)
-      .where('contact_id', 'in', cohort)
+      .selectFrom('sales_rejections as r')
+      .innerJoin('contacts as c', (j) =>
+        j.onRef('c.workspace_id', '=', 'r.workspace_id').onRef('c.id', '=', 'r.contact_id'),
+      )
+      .select(['r.contact_id', 'r.reason'])
+      .where('r.workspace_id', '=', workspace.id)
+      .where('c.created_at', '>=', lo)
+      .where('c.created_at', '<', hi)
       .execute(),
   ]);
   // The newest value given for a won deal (a CRM may correct the amount after the win).
