@@ -91,7 +91,14 @@ export async function funnelReport(
     // When each contact first reached each stage: one row per contact that reached any. Grouped by the contact's
     // primary key, so its other columns may be selected (PostgreSQL's functional dependency; SQLite allows it).
     stagesOfCohort()
-      .select(['c.id', 'c.created_at', 'c.last_touch', sql<string | null>`c.${sql.ref(column)}`.as('first_key')])
+      .select([
+        'c.id',
+        'c.created_at',
+        // The key itself: the first-touch column, or the last touch (a JSON document, read only when asked for).
+        query.touch === 'first'
+          ? sql<string | null>`c.${sql.ref(column)}`.as('key_source')
+          : sql<string | null>`c.last_touch`.as('key_source'),
+      ])
       .select(
         STAGE_COLUMNS.map((stage) => sql<number | null>`min(case when s.to_stage = ${stage} then s.at end)`.as(stage)),
       )
@@ -140,7 +147,7 @@ export async function funnelReport(
   const at = (value: number | null) => (value === null ? null : Number(value));
   // Only contacts that reached a stage are listed (a rejected contact was an MQL first); the others are counted.
   const stagedContacts: FunnelContact[] = staged.map((c) => ({
-    key: (query.touch === 'first' ? c.first_key : lastTouchKey(c.last_touch, query.by)) ?? NO_TOUCH,
+    key: (query.touch === 'first' ? c.key_source : lastTouchKey(c.key_source, query.by)) ?? NO_TOUCH,
     createdAt: Number(c.created_at),
     mql: at(c.mql),
     sql: at(c.sql),
