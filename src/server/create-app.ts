@@ -12,6 +12,14 @@ import { registerModelRoutes } from './routes/model-routes.js';
 import { registerReadRoutes } from './routes/read-routes.js';
 import { registerReportRoutes } from './routes/report-routes.js';
 
+export interface AppRoute {
+  method: string;
+  url: string;
+}
+
+/** Every route an app registered, for tests that must cover them all (the auth matrix). */
+export const APP_ROUTES = new WeakMap<FastifyInstance, AppRoute[]>();
+
 /**
  * The HTTP app, without listening: tests call `app.inject`, main calls `listen`.
  * @example const app = createApp(deps); await app.listen({ port: 8080 })
@@ -21,6 +29,11 @@ export function createApp(deps: AppDeps): FastifyInstance {
     logger: false,
     bodyLimit: deps.config.maxBatchBytes * 2,
     trustProxy: false,
+  });
+  const routes: AppRoute[] = [];
+  APP_ROUTES.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
   });
   // Ingest clients lie about Content-Type (RudderStack sends gzip JSON as form-urlencoded), so every body is a Buffer
   // and each route decodes it itself.
