@@ -1,7 +1,8 @@
 // npm run bench:reports — the headline and funnel reports over 200 000 contacts / 5 000 000 events, on SQLite and
 // on PostgreSQL, beside DuckDB computing the same numbers by scanning the raw data (events, contacts, stage changes)
 // in the same run, and a check that the answers agree. Sizes: BENCH_CONTACTS, BENCH_EVENTS; BENCH_POSTGRES_URL
-// (default postgres://postgres@127.0.0.1:5432/kerma_bench_reports, created and dropped; must contain "bench").
+// (default postgres://postgres@127.0.0.1:5432/kerma_bench_reports, created and dropped; must contain "bench");
+// BENCH_ENGINES=sqlite|postgres to run one; BENCH_KEEP=1 keeps the SQLite file.
 // The data is generated (seeded) straight into the tables, with the rollups ingest would have written.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -366,10 +367,12 @@ async function main() {
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS ${pgName}`);
     await admin.query(`CREATE DATABASE ${pgName}`);
+    const engines = (process.env['BENCH_ENGINES'] ?? 'sqlite,postgres').split(',');
     for (const [engine, config] of [
       ['SQLite', loadConfig({}, { db: join(dir, 'bench.db'), logLevel: 'silent' })],
       ['PostgreSQL', loadConfig({}, { databaseUrl: pgUrl, logLevel: 'silent' })],
     ] as const) {
+      if (!engines.includes(engine.toLowerCase())) continue;
       const storage = await openStorage(config);
       const ws = await new WorkspaceService(storage).create('Bench', { timeZone: 'UTC' });
       const filled = Date.now();
@@ -391,7 +394,8 @@ async function main() {
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${pgName}`).catch(() => undefined);
     await admin.end();
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env['BENCH_KEEP']) log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
   log(
     `DuckDB ${'1.5.5'} scanning the raw events, contacts and stage changes for the same numbers (in memory, ${cpus().length} threads): ${duck.seconds.toFixed(3)} s`,
