@@ -368,11 +368,11 @@ async function main() {
     await admin.query(`DROP DATABASE IF EXISTS ${pgName}`);
     await admin.query(`CREATE DATABASE ${pgName}`);
     const engines = (process.env['BENCH_ENGINES'] ?? 'sqlite,postgres').split(',');
-    for (const [engine, config] of [
-      ['SQLite', loadConfig({}, { db: join(dir, 'bench.db'), logLevel: 'silent' })],
-      ['PostgreSQL', loadConfig({}, { databaseUrl: pgUrl, logLevel: 'silent' })],
+    for (const [engine, key, config] of [
+      ['SQLite', 'sqlite', loadConfig({}, { db: join(dir, 'bench.db'), logLevel: 'silent' })],
+      ['PostgreSQL', 'postgres', loadConfig({}, { databaseUrl: pgUrl, logLevel: 'silent' })],
     ] as const) {
-      if (!engines.includes(engine.toLowerCase())) continue;
+      if (!engines.includes(key)) continue;
       const storage = await openStorage(config);
       const ws = await new WorkspaceService(storage).create('Bench', { timeZone: 'UTC' });
       const filled = Date.now();
