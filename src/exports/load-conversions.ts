@@ -1,12 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { Touch } from '../attribution/touch.js';
-import { localDay } from '../ingest/local-day.js';
+import { localDaysRange } from '../ingest/local-day.js';
 import type { Stage } from '../lifecycle/stages.js';
 import type { Database } from '../storage/database-schema.js';
 import { parseJson } from '../storage/ingest-rows.js';
 import type { Conversion } from './format-offline-conversions.js';
-
-const DAY = 86_400_000;
 
 const firstText = (traits: Record<string, unknown>, keys: string[]) => {
   for (const key of keys) {
@@ -26,24 +24,17 @@ export async function loadConversions(
   workspace: { id: string; timeZone: string },
   options: { stage: Stage; from: string; to: string },
 ): Promise<Conversion[]> {
-  // A UTC window wide enough for any offset; the exact local-day filter follows.
-  const lo = Date.parse(`${options.from}T00:00:00Z`) - DAY;
-  const hi = Date.parse(`${options.to}T00:00:00Z`) + 2 * DAY;
+  const range = localDaysRange(options.from, options.to, workspace.timeZone);
   const firsts = await db
     .selectFrom('stage_changes')
     .select(['contact_id', (eb) => eb.fn.min('at').as('at')])
     .where('workspace_id', '=', workspace.id)
     .where('to_stage', '=', options.stage)
     .groupBy('contact_id')
-    .having((eb) => eb.fn.min('at'), '>=', lo)
-    .having((eb) => eb.fn.min('at'), '<', hi)
+    .having((eb) => eb.fn.min('at'), '>=', range.start)
+    .having((eb) => eb.fn.min('at'), '<', range.end)
     .execute();
-  const reached = new Map<string, number>();
-  for (const f of firsts) {
-    const at = Number(f.at);
-    const day = localDay(at, workspace.timeZone);
-    if (day >= options.from && day <= options.to) reached.set(f.contact_id, at);
-  }
+  const reached = new Map(firsts.map((f) => [f.contact_id, Number(f.at)]));
   const ids = [...reached.keys()];
   const conversions: Conversion[] = [];
   for (let i = 0; i < ids.length; i += 500) {

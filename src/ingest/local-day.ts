@@ -46,3 +46,13 @@ export function startOfLocalDay(day: string, timeZone: string): number {
   }
   return utcMidnight;
 }
+
+/** The calendar day `n` days after `day` (before, for a negative `n`). */
+export function addDays(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** The instants [start, end) of the days `from`..`to` (inclusive) in a time zone. */
+export function localDaysRange(from: string, to: string, timeZone: string): { start: number; end: number } {
+  return { start: startOfLocalDay(from, timeZone), end: startOfLocalDay(addDays(to, 1), timeZone) };
+}

@@ -15,9 +15,9 @@ export async function findingsReport(
   settings: KpiSettings,
 ): Promise<{ from: string; to: string; findings: Finding[] }> {
   const days = Math.round((Date.parse(`${query.to}T00:00:00Z`) - Date.parse(`${query.from}T00:00:00Z`)) / DAY) + 1;
-  const [funnel, kpis, headline] = await Promise.all([
-    funnelReport(db, workspace, { by: 'channel', touch: 'first', ...query }, settings.exchangeRates),
-    kpiReport(db, workspace, { by: 'channel', ...query }, settings),
+  const funnel = await funnelReport(db, workspace, { by: 'channel', touch: 'first', ...query }, settings.exchangeRates);
+  const [kpis, headline] = await Promise.all([
+    kpiReport(db, workspace, { by: 'channel', ...query }, settings, funnel),
     headlineReport(db, workspace, { days: Math.min(days, 366), to: query.to }),
   ]);
   return {

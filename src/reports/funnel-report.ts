@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Touch } from '../attribution/touch.js';
 import { KermaError } from '../errors.js';
-import { startOfLocalDay } from '../ingest/local-day.js';
+import { localDaysRange } from '../ingest/local-day.js';
 import type { RejectionReason } from '../lifecycle/rejection-reasons.js';
 import type { Database } from '../storage/database-schema.js';
 import { parseJson } from '../storage/ingest-rows.js';
@@ -26,9 +26,7 @@ export interface FunnelReport extends FunnelQuery {
 
 /** Contacts without a touch (imported without a source, or never seen on the site) are grouped here. */
 export const NO_TOUCH = '(none)';
-const DAY = 86_400_000;
 const STAGE_COLUMNS = ['mql', 'sql', 'meeting', 'won', 'lost'] as const;
-const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + DAY).toISOString().slice(0, 10);
 const FIRST_COLUMN = {
   channel: 'first_channel',
   source: 'first_source',
@@ -48,8 +46,7 @@ export async function funnelReport(
   query: FunnelQuery,
   exchangeRates: { base: string; rates: Record<string, number> } | null,
 ): Promise<FunnelReport> {
-  const lo = startOfLocalDay(query.from, workspace.timeZone);
-  const hi = startOfLocalDay(nextDay(query.to), workspace.timeZone);
+  const { start: lo, end: hi } = localDaysRange(query.from, query.to, workspace.timeZone);
   const column = FIRST_COLUMN[query.by];
   // Stage rows, deals and rejections of the cohort: joined to their contact (primary key) and kept when it was
   // created in the range — measured faster on SQLite than an IN list of the cohort's ids.

@@ -1,9 +1,8 @@
 import { type Kysely, sql } from 'kysely';
-import { localDay, startOfLocalDay } from '../ingest/local-day.js';
+import { addDays, localDay, localDaysRange } from '../ingest/local-day.js';
 import type { Database } from '../storage/database-schema.js';
 import { changePct, findSpikes, type Spike, slopePerDay } from './headline-math.js';
 
-const DAY = 86_400_000;
 const METRICS = ['traffic', 'contacts', 'leads'] as const;
 type Metric = (typeof METRICS)[number];
 
@@ -29,9 +28,6 @@ export interface HeadlineReport {
   spikes: Spike[];
 }
 
-const dayAfter = (day: string, n: number) =>
-  new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY).toISOString().slice(0, 10);
-
 /**
  * Traffic (new visitors), Contacts (new contacts) and Leads (contacts that first became an MQL) for the `days` days
  * ending `to` against the `days` before, with the daily series, spikes (median + 3 × MAD) and the trend with and
@@ -42,9 +38,10 @@ export async function headlineReport(
   workspace: { id: string; timeZone: string },
   query: { days: number; to: string },
 ): Promise<HeadlineReport> {
-  const from = dayAfter(query.to, -(query.days - 1));
-  const previousFrom = dayAfter(from, -query.days);
-  const previousTo = dayAfter(from, -1);
+  const from = addDays(query.to, -(query.days - 1));
+  const previousFrom = addDays(from, -query.days);
+  const previousTo = addDays(from, -1);
+  const span = localDaysRange(previousFrom, query.to, workspace.timeZone);
   const [rollups, mqls] = await Promise.all([
     db
       .selectFrom('daily_rollups')
@@ -60,8 +57,8 @@ export async function headlineReport(
       .where('workspace_id', '=', workspace.id)
       .where('to_stage', '=', 'mql')
       .groupBy('contact_id')
-      .having((eb) => eb.fn.min('at'), '>=', startOfLocalDay(previousFrom, workspace.timeZone))
-      .having((eb) => eb.fn.min('at'), '<', startOfLocalDay(dayAfter(query.to, 1), workspace.timeZone))
+      .having((eb) => eb.fn.min('at'), '>=', span.start)
+      .having((eb) => eb.fn.min('at'), '<', span.end)
       .execute(),
   ]);
   const byDay = new Map<string, Record<Metric, number>>();
@@ -78,7 +75,7 @@ export async function headlineReport(
   for (const m of mqls) get(localDay(Number(m.at), workspace.timeZone)).leads++;
   const window = (start: string) =>
     Array.from({ length: query.days }, (_, i) => {
-      const date = dayAfter(start, i);
+      const date = addDays(start, i);
       return { date, ...(byDay.get(date) ?? { traffic: 0, contacts: 0, leads: 0 }) };
     });
   const daily = window(from);

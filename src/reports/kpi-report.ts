@@ -1,11 +1,12 @@
 import { type Kysely, sql } from 'kysely';
 import { KermaError } from '../errors.js';
-import { startOfLocalDay } from '../ingest/local-day.js';
+import { localDaysRange } from '../ingest/local-day.js';
 import type { Database } from '../storage/database-schema.js';
 import { currencyConverter } from './convert-currency.js';
 import { funnelRow } from './funnel-math.js';
-import { funnelReport, NO_TOUCH } from './funnel-report.js';
+import { type FunnelReport, funnelReport, NO_TOUCH } from './funnel-report.js';
 import { type KpiRow, kpiRow, type LtvSettings, type SpendTotals } from './kpi-math.js';
+import { DIMENSION_COLUMN } from './traffic-report.js';
 
 export type KpiDimension = 'channel' | 'source' | 'medium' | 'campaign' | 'landingPage';
 
@@ -34,31 +35,12 @@ export interface KpiReport {
   email: EmailRates;
 }
 
-const DAY = 86_400_000;
-const ROLLUP_COLUMN = {
-  channel: 'channel',
-  source: 'source',
-  medium: 'medium',
-  campaign: 'campaign',
-  landingPage: 'landing_page',
-} as const;
-/** Ad spend has no landing page: by landing page it counts in the total only. */
-const SPEND_COLUMN = {
-  channel: 'channel',
-  source: 'source',
-  medium: 'medium',
-  campaign: 'campaign',
-  landingPage: null,
-} as const;
 const EMAIL = {
   delivered: ['Email Delivered', 'Email Sent'],
   opened: ['Email Opened'],
   clicked: ['Email Link Clicked', 'Email Clicked'],
 };
 
-const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + DAY).toISOString().slice(0, 10);
-/** The key of spend that cannot be split by the dimension (landing page): it counts in the total only. */
-const UNATTRIBUTED = '\u0000unattributed';
 const keyOf = (value: string | null | undefined) => (value ? value : NO_TOUCH);
 const emptySpend = (): SpendTotals => ({
   cost: 0,
@@ -68,21 +50,35 @@ const emptySpend = (): SpendTotals => ({
   approvedConversions: null,
 });
 
+function addSpend(
+  totals: SpendTotals,
+  row: { cost: number; impressions: number; clicks: number; conversions: number | null; approved: number | null },
+): void {
+  totals.cost += row.cost;
+  totals.impressions += Number(row.impressions);
+  totals.clicks += Number(row.clicks);
+  if (row.conversions !== null) totals.conversions = (totals.conversions ?? 0) + Number(row.conversions);
+  if (row.approved !== null) totals.approvedConversions = (totals.approvedConversions ?? 0) + Number(row.approved);
+}
+
 /**
  * Every KPI by channel (or source, medium, campaign) and in total for the days `from`..`to`: spend and its rates
  * (CTR, CPC, CPL, cost per MQL / SQL, CAC, ROAS, ROI) against the funnel of the contacts created in the range
  * (first touch), visit→contact from the rollups, qualified-visit abandonment from the sessions, email rates from
  * email events. Costs and revenue are in the workspace currency (a currency without a rate is refused, named).
+ * `funnel` is the first-touch funnel of the same query when the caller already has it.
  */
 export async function kpiReport(
   db: Kysely<Database>,
   workspace: { id: string; timeZone: string; currency: string },
   query: { by: KpiDimension; from: string; to: string },
   settings: KpiSettings,
+  funnel?: FunnelReport,
 ): Promise<KpiReport> {
-  const funnel = await funnelReport(db, workspace, { ...query, touch: 'first' }, settings.exchangeRates);
-  const column = ROLLUP_COLUMN[query.by];
-  const spendColumn = SPEND_COLUMN[query.by];
+  funnel ??= await funnelReport(db, workspace, { ...query, touch: 'first' }, settings.exchangeRates);
+  const column = DIMENSION_COLUMN[query.by];
+  // Spend has the same dimension columns, but no landing page: by landing page it counts in the total only.
+  const spendColumn = query.by === 'landingPage' ? null : column;
   const spendKey = spendColumn ? sql<string | null>`${sql.ref(spendColumn)}` : sql<string | null>`null`;
   const [spendRows, sessionRows, qualified, email] = await Promise.all([
     db
@@ -115,15 +111,14 @@ export async function kpiReport(
 
   const converter = currencyConverter(workspace.currency, settings.exchangeRates);
   const spend = new Map<string, SpendTotals>();
+  const totalSpend = emptySpend();
   for (const r of spendRows) {
-    const key = spendColumn ? keyOf(r.key) : UNATTRIBUTED;
-    const totals = spend.get(key) ?? emptySpend();
-    totals.cost += converter.convert(Number(r.cost), r.currency) ?? 0;
-    totals.impressions += Number(r.impressions);
-    totals.clicks += Number(r.clicks);
-    if (r.conversions !== null) totals.conversions = (totals.conversions ?? 0) + Number(r.conversions);
-    if (r.approved !== null) totals.approvedConversions = (totals.approvedConversions ?? 0) + Number(r.approved);
-    spend.set(key, totals);
+    const row = { ...r, cost: converter.convert(Number(r.cost), r.currency) ?? 0 };
+    addSpend(totalSpend, row);
+    if (!spendColumn) continue;
+    const totals = spend.get(keyOf(r.key)) ?? emptySpend();
+    addSpend(totals, row);
+    spend.set(keyOf(r.key), totals);
   }
   if (converter.missing.size > 0) {
     const list = [...converter.missing].sort().join(', ');
@@ -134,9 +129,7 @@ export async function kpiReport(
   }
   const sessions = new Map(sessionRows.map((r) => [keyOf(r.key), Number(r.sessions)]));
   const funnels = new Map(funnel.rows.map((r) => [r.key, r]));
-  const keys = new Set(
-    [...spend.keys(), ...sessions.keys(), ...funnels.keys(), ...qualified.keys()].filter((k) => k !== UNATTRIBUTED),
-  );
+  const keys = new Set([...spend.keys(), ...sessions.keys(), ...funnels.keys(), ...qualified.keys()]);
   const overallAov = funnel.total.won > 0 ? funnel.total.revenue / funnel.total.won : null;
   const rows = [...keys].map((key) =>
     kpiRow(
@@ -153,20 +146,10 @@ export async function kpiReport(
     ),
   );
   rows.sort((a, b) => b.cost - a.cost || b.mql - a.mql || b.sessions - a.sessions || a.key.localeCompare(b.key));
-  const sum = (pick: (s: SpendTotals) => number | null) => {
-    const values = [...spend.values()].map(pick).filter((v): v is number => v !== null);
-    return values.length ? values.reduce((a, b) => a + b, 0) : null;
-  };
   const total = kpiRow(
     {
       key: 'all',
-      spend: {
-        cost: sum((s) => s.cost) ?? 0,
-        impressions: sum((s) => s.impressions) ?? 0,
-        clicks: sum((s) => s.clicks) ?? 0,
-        conversions: sum((s) => s.conversions),
-        approvedConversions: sum((s) => s.approvedConversions),
-      },
+      spend: totalSpend,
       sessions: [...sessions.values()].reduce((a, b) => a + b, 0),
       funnel: funnel.total,
       qualifiedSessions: [...qualified.values()].reduce((a, b) => a + b.qualified, 0),
@@ -188,10 +171,9 @@ async function qualifiedSessions(
   query: { by: KpiDimension; from: string; to: string },
   settings: KpiSettings,
 ): Promise<Map<string, { qualified: number; abandoned: number }>> {
-  const lo = startOfLocalDay(query.from, workspace.timeZone);
-  const hi = startOfLocalDay(nextDay(query.to), workspace.timeZone);
+  const { start: lo, end: hi } = localDaysRange(query.from, query.to, workspace.timeZone);
   const workspaceId = workspace.id;
-  const column = ROLLUP_COLUMN[query.by];
+  const column = DIMENSION_COLUMN[query.by];
   const qualifying = sql.join(
     settings.qualifyingPages.map((p) => sql`e.path like ${`${p.replace(/[%_]/g, '')}%`}`),
     sql` or `,
@@ -226,14 +208,15 @@ async function emailRates(
   timeZone: string,
 ): Promise<EmailRates> {
   const names = [...EMAIL.delivered, ...EMAIL.opened, ...EMAIL.clicked];
+  const range = localDaysRange(query.from, query.to, timeZone);
   const rows = await db
     .selectFrom('events')
     .select(['name', (eb) => eb.fn.countAll<number>().as('n')])
     .where('workspace_id', '=', workspaceId)
     .where('type', '=', 'track')
     .where('name', 'in', names)
-    .where('timestamp', '>=', startOfLocalDay(query.from, timeZone))
-    .where('timestamp', '<', startOfLocalDay(nextDay(query.to), timeZone))
+    .where('timestamp', '>=', range.start)
+    .where('timestamp', '<', range.end)
     .groupBy('name')
     .execute();
   const count = (list: string[]) =>

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Touch } from '../attribution/touch.js';
-import { localDay } from '../ingest/local-day.js';
+import { localDaysRange } from '../ingest/local-day.js';
 import { REJECTION_REASONS, type RejectionReason } from '../lifecycle/rejection-reasons.js';
 import type { Database } from '../storage/database-schema.js';
 import { parseJson } from '../storage/ingest-rows.js';
@@ -13,7 +13,6 @@ export interface RejectionRow {
   byReason: Record<RejectionReason, number>;
 }
 
-const DAY = 86_400_000;
 const NONE = '(none)';
 
 /**
@@ -25,6 +24,7 @@ export async function rejectionsReport(
   workspace: { id: string; timeZone: string },
   query: { from: string; to: string; by: RejectionDimension },
 ): Promise<{ from: string; to: string; by: RejectionDimension; rows: RejectionRow[]; total: number }> {
+  const range = localDaysRange(query.from, query.to, workspace.timeZone);
   const rows = await db
     .selectFrom('sales_rejections as r')
     .innerJoin('contacts as c', (j) =>
@@ -32,14 +32,12 @@ export async function rejectionsReport(
     )
     .select(['r.reason', 'r.at', 'c.first_touch'])
     .where('r.workspace_id', '=', workspace.id)
-    .where('r.at', '>=', Date.parse(`${query.from}T00:00:00Z`) - DAY)
-    .where('r.at', '<', Date.parse(`${query.to}T00:00:00Z`) + 2 * DAY)
+    .where('r.at', '>=', range.start)
+    .where('r.at', '<', range.end)
     .execute();
   const groups = new Map<string, RejectionRow>();
   let total = 0;
   for (const row of rows) {
-    const day = localDay(Number(row.at), workspace.timeZone);
-    if (day < query.from || day > query.to) continue;
     const touch = parseJson<Touch>(row.first_touch);
     const key = (touch?.[query.by] as string | null | undefined) ?? NONE;
     let group = groups.get(key);

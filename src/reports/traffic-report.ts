@@ -20,7 +20,8 @@ export interface TrafficReport {
   totals: Array<Omit<TrafficRow, 'date'>>;
 }
 
-const COLUMN = {
+/** The daily_rollups (and spend) column of each report dimension. */
+export const DIMENSION_COLUMN = {
   channel: 'channel',
   source: 'source',
   medium: 'medium',
@@ -39,8 +40,8 @@ export async function trafficReport(
   query: { from: string; to: string; by: TrafficDimension | null },
 ): Promise<TrafficReport> {
   // PostgreSQL refuses a constant in GROUP BY, so without a dimension the key is added after grouping by day.
-  const keyExpr = query.by ? sql<string>`${sql.ref(COLUMN[query.by])}` : sql<string>`min('all')`;
-  const groupBy = query.by ? ['day', sql.ref(COLUMN[query.by])] : ['day'];
+  const keyExpr = query.by ? sql<string>`${sql.ref(DIMENSION_COLUMN[query.by])}` : sql<string>`min('all')`;
+  const groupBy = query.by ? ['day', sql.ref(DIMENSION_COLUMN[query.by])] : ['day'];
   const rows = await db
     .selectFrom('daily_rollups')
     .select([
