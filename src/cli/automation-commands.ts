@@ -14,6 +14,7 @@ import type { Config } from '../config.js';
 import { KermaError } from '../errors.js';
 import { type KermaRuntime, openRuntime } from '../kerma-runtime.js';
 import type { Workspace } from '../workspaces/workspace-service.js';
+import { withWorkspace } from './with-workspace.js';
 
 const limit = (value: string) => {
   const n = Number(value);
@@ -40,13 +41,7 @@ export function registerAutomationCommands<T extends { workspace?: string }>(
     async (...input: unknown[]) => {
       const options = input[input.length - 2] as O;
       const args = input.slice(0, -2) as A;
-      const runtime = await openRuntime(configFrom(options));
-      try {
-        const ws = await runtime.workspaces.resolve(options.workspace);
-        await body(runtime, ws, options, ...args);
-      } finally {
-        await runtime.close();
-      }
+      await withWorkspace(configFrom(options), options.workspace, (runtime, ws) => body(runtime, ws, options, ...args));
     };
 
   const webhooks = program.command('webhooks').description('Webhook endpoints that triggers deliver to');

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { Config } from '../config.js';
 import { KermaError } from '../errors.js';
 import { exportOfflineConversions, offlineConversionsOptions } from '../exports/export-offline-conversions.js';
-import { openRuntime } from '../kerma-runtime.js';
+import { withWorkspace } from './with-workspace.js';
 
 const SKIP_REASONS: Record<string, string> = {
   noClickId: 'without a Google click id',
@@ -53,18 +53,14 @@ export function registerExportCommands<T extends { workspace?: string }>(
           throw new KermaError('invalid_input', issues.join('; '));
         }
         const config = configFrom(options);
-        const runtime = await openRuntime(config);
-        try {
-          const ws = await runtime.workspaces.resolve(options.workspace);
+        await withWorkspace(config, options.workspace, async (runtime, ws) => {
           const result = await exportOfflineConversions(runtime.storage.db, ws, parsed.data, config.stageNames);
           if (options.output) writeFileSync(options.output, result.body);
           else process.stdout.write(result.body);
           process.stderr.write(
             `${result.exported} conversion(s) exported${options.output ? ` to ${options.output}` : ''}; left out: ${describeSkipped(result.skipped)}\n`,
           );
-        } finally {
-          await runtime.close();
-        }
+        });
       },
     );
 }

@@ -22,6 +22,7 @@ import { createLazyProgress } from './progress.js';
 import { registerReportCommands } from './report-commands.js';
 import { registerSpendImport } from './spend-commands.js';
 import { registerStageImport } from './stage-commands.js';
+import { printRejected, withWorkspace } from './with-workspace.js';
 
 interface DbOptions {
   db?: string;
@@ -152,9 +153,7 @@ withDb(
   .option('--restart', 'ignore the saved position and read the file from the start')
   .action(async (file: string, options: DbOptions & { restart?: boolean }) => {
     const config = configFrom(options);
-    const runtime = await openRuntime(config);
-    try {
-      const ws = await runtime.workspaces.resolve(options.workspace);
+    await withWorkspace(config, options.workspace, async (runtime, ws) => {
       const progress = createLazyProgress('events', ' bytes');
       const result = await importEventsFile(runtime.storage, ws, file, {
         keepFullIp: config.keepFullIp,
@@ -167,12 +166,9 @@ withDb(
       process.stdout.write(
         `${result.lines} lines: ${result.inserted} stored, ${result.duplicates} already stored, ${result.rejected.length} rejected\n`,
       );
-      for (const r of result.rejected.slice(0, 20)) process.stdout.write(`  line ${r.line}: ${r.reason}\n`);
-      if (result.rejected.length > 20) process.stdout.write(`  … and ${result.rejected.length - 20} more\n`);
+      printRejected(result.rejected);
       process.exitCode = result.rejected.length > 0 ? 3 : 0;
-    } finally {
-      await runtime.close();
-    }
+    });
   });
 
 const traitMap = (value: string, previous: Record<string, string>) => {
@@ -211,9 +207,7 @@ withDb(
         campaign?: string;
       },
     ) => {
-      const runtime = await openRuntime(configFrom(options));
-      try {
-        const ws = await runtime.workspaces.resolve(options.workspace);
+      await withWorkspace(configFrom(options), options.workspace, async (runtime, ws) => {
         const progress = createLazyProgress('contacts', ' bytes');
         const result = await importContactsCsv(
           runtime.storage,
@@ -238,11 +232,9 @@ withDb(
         process.stdout.write(
           `${result.rows} rows: ${result.inserted} stored, ${result.duplicates} already stored, ${result.rejected.length} rejected\n`,
         );
-        for (const r of result.rejected.slice(0, 20)) process.stdout.write(`  line ${r.line}: ${r.reason}\n`);
+        printRejected(result.rejected);
         process.exitCode = result.rejected.length > 0 ? 3 : 0;
-      } finally {
-        await runtime.close();
-      }
+      });
     },
   );
 

@@ -1,7 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Config } from '../config.js';
 import { KermaError } from '../errors.js';
-import { openRuntime } from '../kerma-runtime.js';
 import { applyModel } from '../models/apply-model.js';
 import { parseCutPoint, parseOutcome } from '../models/backtest-options.js';
 import { readModelFile } from '../models/read-model-file.js';
@@ -9,6 +8,7 @@ import { refreshDecayedScores } from '../models/refresh-decayed-scores.js';
 import { runBacktest } from '../models/run-backtest.js';
 import { formatBacktest } from './format-backtest.js';
 import { createLazyProgress } from './progress.js';
+import { withWorkspace } from './with-workspace.js';
 
 const fraction = (value: string) => {
   const n = Number(value);
@@ -46,9 +46,7 @@ export function registerModelCommands<T extends { workspace?: string }>(
       .argument('<file>'),
   ).action(async (file: string, options: T) => {
     const { model: compiled, text } = readModelFile(file);
-    const runtime = await openRuntime(configFrom(options));
-    try {
-      const ws = await runtime.workspaces.resolve(options.workspace);
+    await withWorkspace(configFrom(options), options.workspace, async (runtime, ws) => {
       const progress = createLazyProgress('rescore contacts');
       const result = await applyModel(runtime.storage.db, {
         workspaceId: ws.id,
@@ -61,9 +59,7 @@ export function registerModelCommands<T extends { workspace?: string }>(
       process.stdout.write(
         `model "${compiled.name}" is version ${result.version} and active: ${result.contacts} contacts rescored, ${result.changes} score changes recorded, ${result.mql} at MQL (${result.promotedToMql} moved to stage MQL)\n`,
       );
-    } finally {
-      await runtime.close();
-    }
+    });
   });
 
   withDb(
@@ -73,16 +69,12 @@ export function registerModelCommands<T extends { workspace?: string }>(
         'Bring every stored score to now (decay), firing what decay crossed; kerma serve does this periodically',
       ),
   ).action(async (options: T) => {
-    const runtime = await openRuntime(configFrom(options));
-    try {
-      const ws = await runtime.workspaces.resolve(options.workspace);
+    await withWorkspace(configFrom(options), options.workspace, async (runtime, ws) => {
       const r = await refreshDecayedScores(runtime.storage.db, ws.id, Date.now());
       process.stdout.write(
         `${r.checked} scores checked, ${r.updated} moved, ${r.firings} triggers fired, ${r.promoted} moved to stage MQL\n`,
       );
-    } finally {
-      await runtime.close();
-    }
+    });
   });
 
   withDb(
@@ -119,9 +111,7 @@ export function registerModelCommands<T extends { workspace?: string }>(
         const at = parseCutPoint(options.at);
         if (!at.ok) throw new KermaError('invalid_input', at.message);
         const models = [readModelFile(file).model, ...(options.compare ? [readModelFile(options.compare).model] : [])];
-        const runtime = await openRuntime(configFrom(options));
-        try {
-          const ws = await runtime.workspaces.resolve(options.workspace);
+        await withWorkspace(configFrom(options), options.workspace, async (runtime, ws) => {
           const progress = createLazyProgress('backtest contacts');
           const total = await runtime.storage.db
             .selectFrom('contacts')
@@ -141,9 +131,7 @@ export function registerModelCommands<T extends { workspace?: string }>(
           progress.stop();
           if (!result.ok) throw new KermaError('invalid_input', result.message);
           process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatBacktest(result));
-        } finally {
-          await runtime.close();
-        }
+        });
       },
     );
 }

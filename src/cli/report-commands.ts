@@ -1,6 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Config } from '../config.js';
-import { openRuntime } from '../kerma-runtime.js';
 import type { Finding } from '../reports/findings.js';
 import { findingsReport } from '../reports/findings-report.js';
 import type { FunnelRow } from '../reports/funnel-math.js';
@@ -10,6 +9,7 @@ import type { KpiRow } from '../reports/kpi-math.js';
 import { type KpiDimension, kpiReport } from '../reports/kpi-report.js';
 import { reportRange } from '../reports/report-range.js';
 import { formatReport, num, pct, type ReportColumn, type ReportFormat } from './format-report.js';
+import { withWorkspace } from './with-workspace.js';
 
 const DIMENSIONS = ['channel', 'source', 'medium', 'campaign', 'landingPage'];
 
@@ -109,9 +109,7 @@ export function registerReportCommands<T extends { workspace?: string }>(
     .option('--to <date>', 'last day, YYYY-MM-DD (default: today in the workspace time zone)')
     .addOption(new Option('--format <format>', 'output').choices(['table', 'csv', 'json']).default('table'))
     .action(async (options: T & { days: number; to?: string; format: ReportFormat }) => {
-      const runtime = await openRuntime(configFrom(options));
-      try {
-        const ws = await runtime.workspaces.resolve(options.workspace);
+      await withWorkspace(configFrom(options), options.workspace, async (runtime, ws) => {
         const { to } = reportRange({ to: options.to }, ws.timeZone);
         const result = await headlineReport(runtime.storage.db, ws, { days: options.days, to });
         if (options.format !== 'table') {
@@ -126,9 +124,7 @@ export function registerReportCommands<T extends { workspace?: string }>(
             `spike: ${s.date} ${s.metric} ${s.value} (median ${s.baseline}, threshold ${num(s.threshold)})\n`,
           );
         }
-      } finally {
-        await runtime.close();
-      }
+      });
     });
   const common = (command: Command) =>
     withDb(command)
@@ -152,9 +148,7 @@ export function registerReportCommands<T extends { workspace?: string }>(
         options: T & { from?: string; to?: string; format: ReportFormat; by: FunnelDimension; touch: 'first' | 'last' },
       ) => {
         const config = configFrom(options);
-        const runtime = await openRuntime(config);
-        try {
-          const ws = await runtime.workspaces.resolve(options.workspace);
+        await withWorkspace(config, options.workspace, async (runtime, ws) => {
           const range = reportRange(options, ws.timeZone);
           const result = await funnelReport(
             runtime.storage.db,
@@ -163,9 +157,7 @@ export function registerReportCommands<T extends { workspace?: string }>(
             config.exchangeRates,
           );
           process.stdout.write(formatReport([...result.rows, result.total], FUNNEL_COLUMNS, options.format, result));
-        } finally {
-          await runtime.close();
-        }
+        });
       },
     );
 
@@ -177,9 +169,7 @@ export function registerReportCommands<T extends { workspace?: string }>(
     .addOption(new Option('--by <dimension>', 'group by').choices(DIMENSIONS).default('channel'))
     .action(async (options: T & { from?: string; to?: string; format: ReportFormat; by: KpiDimension }) => {
       const config = configFrom(options);
-      const runtime = await openRuntime(config);
-      try {
-        const ws = await runtime.workspaces.resolve(options.workspace);
+      await withWorkspace(config, options.workspace, async (runtime, ws) => {
         const range = reportRange(options, ws.timeZone);
         const result = await kpiReport(runtime.storage.db, ws, { by: options.by, ...range }, config);
         process.stdout.write(formatReport([...result.rows, result.total], KPI_COLUMNS, options.format, result));
@@ -188,25 +178,19 @@ export function registerReportCommands<T extends { workspace?: string }>(
             `email: ${result.email.delivered} delivered, open rate ${pct(result.email.openRate)}, click rate ${pct(result.email.clickRate)}\n`,
           );
         }
-      } finally {
-        await runtime.close();
-      }
+      });
     });
 
   common(report.command('findings').description('The few sentences that matter for the range')).action(
     async (options: T & { from?: string; to?: string; format: ReportFormat }) => {
       const config = configFrom(options);
-      const runtime = await openRuntime(config);
-      try {
-        const ws = await runtime.workspaces.resolve(options.workspace);
+      await withWorkspace(config, options.workspace, async (runtime, ws) => {
         const result = await findingsReport(runtime.storage.db, ws, reportRange(options, ws.timeZone), config);
         if (options.format === 'json') process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         else if (options.format === 'csv')
           process.stdout.write(formatReport(result.findings, FINDING_COLUMNS, 'csv', result));
         else for (const f of result.findings) process.stdout.write(`- ${f.text}\n`);
-      } finally {
-        await runtime.close();
-      }
+      });
     },
   );
 }

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { compileChannelRules } from '../attribution/group-channel.js';
 import type { Config } from '../config.js';
-import { openRuntime } from '../kerma-runtime.js';
 import { importSpendCsv } from '../spend/import-spend.js';
 import { createLazyProgress } from './progress.js';
+import { printRejected, withWorkspace } from './with-workspace.js';
 
 /** `kerma import spend FILE.csv`. */
 export function registerSpendImport<T extends { workspace?: string }>(
@@ -26,9 +26,7 @@ export function registerSpendImport<T extends { workspace?: string }>(
     .action(
       async (file: string, options: T & { date?: string; currency?: string; source?: string; medium?: string }) => {
         const config = configFrom(options);
-        const runtime = await openRuntime(config);
-        try {
-          const ws = await runtime.workspaces.resolve(options.workspace);
+        await withWorkspace(config, options.workspace, async (runtime, ws) => {
           const progress = createLazyProgress('spend', ' bytes');
           const result = await importSpendCsv(runtime.storage.db, ws.id, file, {
             day: options.date,
@@ -42,12 +40,9 @@ export function registerSpendImport<T extends { workspace?: string }>(
           process.stdout.write(
             `${result.rows} rows (${result.format} format): ${result.stored} stored, ${result.rejected.length} rejected\n`,
           );
-          for (const r of result.rejected.slice(0, 20)) process.stdout.write(`  line ${r.line}: ${r.reason}\n`);
-          if (result.rejected.length > 20) process.stdout.write(`  … and ${result.rejected.length - 20} more\n`);
+          printRejected(result.rejected);
           process.exitCode = result.rejected.length > 0 ? 3 : 0;
-        } finally {
-          await runtime.close();
-        }
+        });
       },
     );
 }

@@ -1,8 +1,8 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../config.js';
-import { openRuntime } from '../kerma-runtime.js';
 import { importStagesCsv } from '../lifecycle/import-stages-csv.js';
 import { createLazyProgress } from './progress.js';
+import { printRejected, withWorkspace } from './with-workspace.js';
 
 const pair = (value: string, previous: Record<string, string>) => {
   const at = value.lastIndexOf('=');
@@ -57,9 +57,7 @@ export function registerStageImport<T extends { workspace?: string }>(
     .option('--fire-triggers', 'fire stage triggers for changes that become current (default: off for imports)')
     .action(async (file: string, options: StageImportOptions & T) => {
       const config = configFrom(options);
-      const runtime = await openRuntime(config);
-      try {
-        const ws = await runtime.workspaces.resolve(options.workspace);
+      await withWorkspace(config, options.workspace, async (runtime, ws) => {
         const progress = createLazyProgress('stage changes', ' bytes');
         const result = await importStagesCsv(
           runtime.storage,
@@ -90,11 +88,8 @@ export function registerStageImport<T extends { workspace?: string }>(
         process.stdout.write(
           `${result.rows} rows: ${result.applied} applied, ${result.unchanged} unchanged, ${result.ignored} ignored (back after won/lost), ${result.duplicates} already imported, ${result.created} contacts created, ${result.rejected.length} rejected\n`,
         );
-        for (const r of result.rejected.slice(0, 20)) process.stdout.write(`  line ${r.line}: ${r.reason}\n`);
-        if (result.rejected.length > 20) process.stdout.write(`  … and ${result.rejected.length - 20} more\n`);
+        printRejected(result.rejected);
         process.exitCode = result.rejected.length > 0 ? 3 : 0;
-      } finally {
-        await runtime.close();
-      }
+      });
     });
 }
