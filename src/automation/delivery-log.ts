@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { KermaError } from '../errors.js';
 import type { Database } from '../storage/database-schema.js';
+import { findWebhookEndpoint } from './webhook-endpoints.js';
 
 export interface DeliveryView {
   id: string;
@@ -52,8 +53,7 @@ export async function listDeliveries(
   return rows.map(view);
 }
 
-/** One delivery with every attempt (time, HTTP or SMTP status, error, duration, worker). */
-export async function getDelivery(db: Kysely<Database>, workspaceId: string, id: string) {
+async function deliveryOrThrow(db: Kysely<Database>, workspaceId: string, id: string) {
   const row = await db
     .selectFrom('deliveries')
     .selectAll()
@@ -61,6 +61,12 @@ export async function getDelivery(db: Kysely<Database>, workspaceId: string, id:
     .where('id', '=', id)
     .executeTakeFirst();
   if (!row) throw new KermaError('not_found', `no delivery with id "${id}" in this workspace`);
+  return row;
+}
+
+/** One delivery with every attempt (time, HTTP or SMTP status, error, duration, worker). */
+export async function getDelivery(db: Kysely<Database>, workspaceId: string, id: string) {
+  const row = await deliveryOrThrow(db, workspaceId, id);
   const attempts = await db
     .selectFrom('delivery_attempts')
     .selectAll()
@@ -87,21 +93,10 @@ export async function getDelivery(db: Kysely<Database>, workspaceId: string, id:
  * message keeps its webhook-id, so a receiver that already has it can tell. A webhook to a disabled endpoint is refused.
  */
 export async function replayDelivery(db: Kysely<Database>, workspaceId: string, id: string): Promise<DeliveryView> {
-  const row = await db
-    .selectFrom('deliveries')
-    .selectAll()
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', id)
-    .executeTakeFirst();
-  if (!row) throw new KermaError('not_found', `no delivery with id "${id}" in this workspace`);
+  const row = await deliveryOrThrow(db, workspaceId, id);
   if (row.status === 'pending') throw new KermaError('conflict', `delivery ${id} is still pending; it will be tried`);
   if (row.channel === 'webhook') {
-    const endpoint = await db
-      .selectFrom('webhook_endpoints')
-      .select(['enabled', 'disabled_reason'])
-      .where('workspace_id', '=', workspaceId)
-      .where('name', '=', row.target)
-      .executeTakeFirst();
+    const endpoint = await findWebhookEndpoint(db, workspaceId, row.target);
     if (endpoint && Number(endpoint.enabled) !== 1) {
       throw new KermaError(
         'conflict',

@@ -30,10 +30,13 @@ type Delivery = Selectable<DeliveriesTable>;
 /** Outcome of one attempt, including what is not an attempt: an email held for its send window, or skipped. */
 type Step = AttemptOutcome | { kind: 'hold'; until: number; reason: string } | { kind: 'skipped'; reason: string };
 
-function attemptError(step: Exclude<Step, { kind: 'hold' }>): string | null {
+/** What a step says in the delivery and its log: null when delivered. */
+function stepMessage(step: Step): string | null {
   switch (step.kind) {
     case 'delivered':
       return null;
+    case 'hold':
+      return step.reason;
     case 'gone':
       return 'the receiver answered 410 Gone; endpoint disabled';
     case 'skipped':
@@ -239,19 +242,17 @@ export class DeliveryWorker {
     let set: Partial<DeliveriesTable>;
     switch (step.kind) {
       case 'delivered':
-        set = { status: 'delivered', delivered_at: finished, last_error: null };
+        set = { status: 'delivered', delivered_at: finished };
         break;
       case 'gone':
-        set = { status: 'failed', last_error: 'the receiver answered 410 Gone; endpoint disabled' };
-        break;
       case 'failed':
-        set = { status: 'failed', last_error: step.error };
+        set = { status: 'failed' };
         break;
       case 'skipped':
-        set = { status: 'skipped', last_error: step.reason };
+        set = { status: 'skipped' };
         break;
       case 'hold':
-        set = { next_at: step.until, last_error: step.reason };
+        set = { next_at: step.until };
         break;
       case 'retry': {
         const next = nextAttemptAt(
@@ -261,13 +262,14 @@ export class DeliveryWorker {
           this.options.random ?? Math.random,
           this.options.retrySchedule ?? DEFAULT_RETRY_SCHEDULE_MS,
         );
-        set =
-          next === null
-            ? { status: 'failed', last_error: `gave up after ${attempt} attempts: ${step.error}` }
-            : { next_at: next, last_error: step.error };
+        set = next === null ? { status: 'failed' } : { next_at: next };
         break;
       }
     }
+    set.last_error =
+      step.kind === 'retry' && set.status === 'failed'
+        ? `gave up after ${attempt} attempts: ${step.error}`
+        : stepMessage(step);
     await this.db.transaction().execute(async (trx) => {
       const updated = await trx
         .updateTable('deliveries')
@@ -292,7 +294,7 @@ export class DeliveryWorker {
           attempt: Number(last?.attempt ?? 0) + 1,
           at: started,
           status_code: 'statusCode' in step ? step.statusCode : null,
-          error: attemptError(step),
+          error: stepMessage(step),
           duration_ms: finished - started,
           worker: this.id,
         })

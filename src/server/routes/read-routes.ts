@@ -9,9 +9,7 @@ import { reportRange } from '../../reports/report-range.js';
 import { trafficReport } from '../../reports/traffic-report.js';
 import type { AppDeps } from '../app-deps.js';
 import { requireSecretKey } from '../authenticate.js';
-import { parseInput } from '../parse-query.js';
-
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD');
+import { dayParam, parseInput } from '../parse-query.js';
 
 export const listContactsQuery = z
   .object({
@@ -43,16 +41,16 @@ export const contactScoreQuery = z
 
 export const trafficQuery = z
   .object({
-    from: day.optional(),
-    to: day.optional(),
+    from: dayParam.optional(),
+    to: dayParam.optional(),
     by: z.enum(['channel', 'source', 'medium', 'campaign', 'landingPage']).optional(),
   })
   .strict();
 
 export const funnelQuery = z
   .object({
-    from: day.optional(),
-    to: day.optional(),
+    from: dayParam.optional(),
+    to: dayParam.optional(),
     by: z.enum(['channel', 'source', 'medium', 'campaign', 'landingPage']).default('channel'),
     touch: z.enum(['first', 'last']).default('first'),
   })
@@ -60,8 +58,8 @@ export const funnelQuery = z
 
 export const rejectionsQuery = z
   .object({
-    from: day.optional(),
-    to: day.optional(),
+    from: dayParam.optional(),
+    to: dayParam.optional(),
     by: z.enum(['channel', 'source', 'medium', 'campaign', 'landingPage']).default('channel'),
   })
   .strict();

@@ -8,24 +8,22 @@ import { reportRange } from '../../reports/report-range.js';
 import { type SpendInput, saveSpend } from '../../spend/import-spend.js';
 import type { AppDeps } from '../app-deps.js';
 import { requireSecretKey } from '../authenticate.js';
-import { parseInput } from '../parse-query.js';
+import { dayParam, parseInput } from '../parse-query.js';
 import { parseJsonBody, readBody } from '../read-body.js';
-
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD');
 
 export const headlineQuery = z
   .object({
     days: z.coerce.number().int().min(1).max(366).default(30),
-    to: day.optional(),
+    to: dayParam.optional(),
   })
   .strict();
 
-export const findingsQuery = z.object({ from: day.optional(), to: day.optional() }).strict();
+export const findingsQuery = z.object({ from: dayParam.optional(), to: dayParam.optional() }).strict();
 
 export const kpisQuery = z
   .object({
-    from: day.optional(),
-    to: day.optional(),
+    from: dayParam.optional(),
+    to: dayParam.optional(),
     by: z.enum(['channel', 'source', 'medium', 'campaign', 'landingPage']).default('channel'),
   })
   .strict();
@@ -33,7 +31,7 @@ export const kpisQuery = z
 const count = z.number().int().min(0);
 export const spendRow = z
   .object({
-    date: day.refine((d) => Number.isFinite(Date.parse(`${d}T00:00:00Z`)), 'not a calendar date'),
+    date: dayParam.refine((d) => Number.isFinite(Date.parse(`${d}T00:00:00Z`)), 'not a calendar date'),
     source: z.string().min(1).max(200),
     medium: z.string().max(200).default(''),
     campaign: z.string().max(500).default(''),
