@@ -55,12 +55,7 @@ describe(`trigger emails through a real SMTP server (${testEngine})`, () => {
   const outside = zoneWithLocalHour(19, 23);
   let seq = 0;
   const send = async (batch: object[]) => {
-    const r = await t.app.inject({
-      method: 'POST',
-      url: '/v1/batch',
-      headers: { authorization: `Basic ${Buffer.from(`${t.writeKey}:`).toString('base64')}` },
-      payload: JSON.stringify({ batch: batch.map((m) => ({ messageId: `e-${++seq}`, ...m })) }),
-    });
+    const r = await t.sendBatch(batch.map((m) => ({ messageId: `e-${++seq}`, ...m })));
     expect(r.statusCode).toBe(200);
   };
   const lead = async (userId: string, traits: Record<string, unknown>) => {

@@ -29,25 +29,12 @@ triggers:
 
 describe(`CRM stages and sales decisions (${testEngine})`, () => {
   let t: TestApp;
-  const post = (url: string, body: unknown) =>
-    t.app.inject({
-      method: 'POST',
-      url,
-      headers: { authorization: `Bearer ${t.secretKey}` },
-      payload: JSON.stringify(body),
-    });
+  const post = (url: string, body: unknown) => t.api('POST', url, body);
   const track = async (userId: string, event: string, traits: Record<string, unknown> = {}) => {
-    const r = await t.app.inject({
-      method: 'POST',
-      url: '/v1/batch',
-      headers: { authorization: `Basic ${Buffer.from(`${t.writeKey}:`).toString('base64')}` },
-      payload: JSON.stringify({
-        batch: [
-          { type: 'identify', userId, traits, messageId: `${userId}-id` },
-          { type: 'track', userId, event, messageId: `${userId}-${event}` },
-        ],
-      }),
-    });
+    const r = await t.sendBatch([
+      { type: 'identify', userId, traits, messageId: `${userId}-id` },
+      { type: 'track', userId, event, messageId: `${userId}-${event}` },
+    ]);
     expect(r.statusCode).toBe(200);
   };
   const contactOf = async (userId: string) =>

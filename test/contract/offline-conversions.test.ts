@@ -9,21 +9,10 @@ describe(`offline conversions export (${testEngine})`, () => {
   let t: TestApp;
   let seq = 0;
   const ingest = async (batch: object[]) => {
-    const r = await t.app.inject({
-      method: 'POST',
-      url: '/v1/batch',
-      headers: { authorization: `Basic ${Buffer.from(`${t.writeKey}:`).toString('base64')}` },
-      payload: JSON.stringify({ batch: batch.map((m) => ({ messageId: `oc-${++seq}`, ...m })) }),
-    });
+    const r = await t.sendBatch(batch.map((m) => ({ messageId: `oc-${++seq}`, ...m })));
     expect(r.statusCode).toBe(200);
   };
-  const api = (url: string, body?: unknown) =>
-    t.app.inject({
-      method: body ? 'POST' : 'GET',
-      url,
-      headers: { authorization: `Bearer ${t.secretKey}` },
-      ...(body ? { payload: JSON.stringify(body) } : {}),
-    });
+  const api = (url: string, body?: unknown) => t.api(body ? 'POST' : 'GET', url, body);
   /** A visitor who lands from an ad click, fills a form, and later becomes a deal. */
   const visitor = async (name: string, landing: string, traits: Record<string, unknown>, at: string) => {
     await ingest([

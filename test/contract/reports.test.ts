@@ -1,55 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KpiRow } from '../../src/reports/kpi-math.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { testEngine } from '../support/test-storage.js';
 
-interface Kpi {
-  key: string;
-  cost: number;
-  impressions: number;
-  clicks: number;
-  sessions: number;
-  contacts: number;
-  mql: number;
-  sql: number;
-  won: number;
-  revenue: number;
-  ctr: number | null;
-  cpc: number | null;
-  visitToContact: number | null;
-  cpl: number | null;
-  costPerMql: number | null;
-  costPerSql: number | null;
-  cac: number | null;
-  roas: number | null;
-  roi: number | null;
-  mqlPerSql: number | null;
-  winRate: number | null;
-  averageOrderValue: number | null;
-  ltv: number | null;
-  leadQuality: number | null;
-  qualifiedSessions: number;
-  qualifiedVisitAbandonment: number | null;
-}
+/** The API's KPI row, as JSON. */
+type Kpi = KpiRow;
 
 describe(`KPI report (${testEngine})`, () => {
   let t: TestApp;
   let seq = 0;
   const ingest = async (batch: object[]) => {
-    const r = await t.app.inject({
-      method: 'POST',
-      url: '/v1/batch',
-      headers: { authorization: `Basic ${Buffer.from(`${t.writeKey}:`).toString('base64')}` },
-      payload: JSON.stringify({ batch: batch.map((m) => ({ messageId: `kpi-${++seq}`, ...m })) }),
-    });
+    const r = await t.sendBatch(batch.map((m) => ({ messageId: `kpi-${++seq}`, ...m })));
     expect(r.statusCode).toBe(200);
   };
-  const api = (method: 'GET' | 'POST', url: string, body?: unknown) =>
-    t.app.inject({
-      method,
-      url,
-      headers: { authorization: `Bearer ${t.secretKey}` },
-      ...(body ? { payload: JSON.stringify(body) } : {}),
-    });
+  const api = (method: 'GET' | 'POST', url: string, body?: unknown) => t.api(method, url, body);
   const page = (anonymousId: string, path: string, at: string) => ({
     type: 'page',
     anonymousId,

@@ -32,12 +32,7 @@ describe(`webhook deliveries (${testEngine})`, () => {
   let seq = 0;
   const send = async (userId: string, ...events: string[]) => {
     const batch = events.map((event) => ({ type: 'track', userId, event, messageId: `m-${++seq}` }));
-    const r = await t.app.inject({
-      method: 'POST',
-      url: '/v1/batch',
-      headers: { authorization: `Basic ${Buffer.from(`${t.writeKey}:`).toString('base64')}` },
-      payload: JSON.stringify({ batch }),
-    });
+    const r = await t.sendBatch(batch);
     expect(r.statusCode).toBe(200);
   };
   const deliveries = () =>
@@ -171,13 +166,7 @@ describe(`webhook deliveries (${testEngine})`, () => {
   });
 
   it('over the API: a bad URL is refused at creation; a failed delivery replays once the endpoint is enabled', async () => {
-    const api = (method: 'GET' | 'POST', url: string, body?: unknown) =>
-      t.app.inject({
-        method,
-        url,
-        headers: { authorization: `Bearer ${t.secretKey}` },
-        ...(body ? { payload: JSON.stringify(body) } : {}),
-      });
+    const api = (method: 'GET' | 'POST', url: string, body?: unknown) => t.api(method, url, body);
     const bad = await api('POST', '/api/webhooks', { name: 'crm', url: 'not a url' });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.message).toMatch(/"not a url" is not a URL/);
@@ -226,22 +215,15 @@ describe(`webhook deliveries (${testEngine})`, () => {
 
   it('a crossing in backfilled history (over 24 h ago) is logged as skipped, not sent; a replay sends it', async () => {
     const before = receiver.received.length;
-    const r = await t.app.inject({
-      method: 'POST',
-      url: '/v1/batch',
-      headers: { authorization: `Basic ${Buffer.from(`${t.writeKey}:`).toString('base64')}` },
-      payload: JSON.stringify({
-        batch: [
-          {
-            type: 'track',
-            userId: 'backfill-1',
-            event: 'Demo Requested',
-            messageId: 'bf-1',
-            timestamp: '2026-01-05T10:00:00Z',
-          },
-        ],
-      }),
-    });
+    const r = await t.sendBatch([
+      {
+        type: 'track',
+        userId: 'backfill-1',
+        event: 'Demo Requested',
+        messageId: 'bf-1',
+        timestamp: '2026-01-05T10:00:00Z',
+      },
+    ]);
     expect(r.statusCode).toBe(200);
     await worker.runOnce();
     const skipped = (await deliveries()).at(-1)!;
@@ -250,11 +232,7 @@ describe(`webhook deliveries (${testEngine})`, () => {
       'not sent: it fired for 2026-01-05T10:00:00.000Z, over 24 h ago (a backfill of old events); replay to send it anyway',
     );
     expect(receiver.received.length).toBe(before);
-    const replay = await t.app.inject({
-      method: 'POST',
-      url: `/api/deliveries/${skipped.id}/replay`,
-      headers: { authorization: `Bearer ${t.secretKey}` },
-    });
+    const replay = await t.api('POST', `/api/deliveries/${skipped.id}/replay`);
     expect(replay.statusCode).toBe(200);
     await deliverUntil(() => receiver.received.length === before + 1);
     expect(receiver.received.at(-1)!.body.data['happenedAt']).toBe('2026-01-05T10:00:00.000Z');

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import type { Config } from '../../src/config.js';
 import { type KermaRuntime, openRuntime } from '../../src/kerma-runtime.js';
@@ -11,6 +11,10 @@ export interface TestApp {
   workspaceId: string;
   writeKey: string;
   secretKey: string;
+  /** POST a Segment batch with the write key, as a client would. */
+  sendBatch(batch: object[]): Promise<LightMyRequestResponse>;
+  /** Call the API with the secret key; a body goes as JSON. */
+  api(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown): Promise<LightMyRequestResponse>;
   /** GET a read-API path with the secret key and return the JSON. */
   read<T = unknown>(path: string): Promise<T>;
   close(): Promise<void>;
@@ -28,6 +32,20 @@ export async function createTestApp(overrides: Partial<Config> = {}): Promise<Te
     workspaceId: ws.id,
     writeKey: ws.writeKey,
     secretKey: ws.secretKey,
+    sendBatch: (batch) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/batch',
+        headers: { authorization: `Basic ${Buffer.from(`${ws.writeKey}:`).toString('base64')}` },
+        payload: JSON.stringify({ batch }),
+      }),
+    api: (method, url, body) =>
+      app.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${ws.secretKey}` },
+        ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+      }),
     async read<T>(path: string) {
       const response = await app.inject({
         method: 'GET',
