@@ -59,7 +59,7 @@ export interface ApplyStageOptions {
 }
 
 /** The key that named the contact, for messages: `email "a@b.co"`. */
-export function describeKey(key: ContactKey): string {
+function describeKey(key: ContactKey): string {
   if (key.contactId) return `contactId "${key.contactId}"`;
   if (key.crmId) return `crmId "${key.crmId}"`;
   return `email "${key.email}"`;
