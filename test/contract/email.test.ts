@@ -2,8 +2,6 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryWorker } from '../../src/automation/delivery-worker.js';
 import { parseTemplateFile, saveEmailTemplate } from '../../src/automation/email-templates.js';
-import { applyModel } from '../../src/models/apply-model.js';
-import { parseModelFile } from '../../src/scoring/parse-model-file.js';
 import { startSmtpSink } from '../support/smtp-sink.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { testEngine } from '../support/test-storage.js';
@@ -85,14 +83,7 @@ describe(`trigger emails through a real SMTP server (${testEngine})`, () => {
   beforeAll(async () => {
     smtp = await startSmtpSink();
     t = await createTestApp();
-    const parsed = parseModelFile(MODEL);
-    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-    await applyModel(t.runtime.storage.db, {
-      workspaceId: t.workspaceId,
-      timeZone: 'UTC',
-      model: parsed.model,
-      source: MODEL,
-    });
+    await t.applyModel(MODEL);
     const db = t.runtime.storage.db;
     await saveEmailTemplate(db, t.workspaceId, 'book-a-demo', parseTemplateFile(BOOK_A_DEMO, 'book-a-demo.yaml'));
     await saveEmailTemplate(db, t.workspaceId, 'sales-alert', parseTemplateFile(SALES_ALERT, 'sales-alert.yaml'));

@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_STAGE_NAMES } from '../../src/lifecycle/stages.js';
-import { applyModel } from '../../src/models/apply-model.js';
-import { parseModelFile } from '../../src/scoring/parse-model-file.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { testEngine } from '../support/test-storage.js';
 
@@ -50,14 +48,7 @@ describe(`CRM stages and sales decisions (${testEngine})`, () => {
 
   beforeAll(async () => {
     t = await createTestApp({ stageNames: { ...DEFAULT_STAGE_NAMES, meeting: 'Demo held' } });
-    const parsed = parseModelFile(MODEL);
-    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-    await applyModel(t.runtime.storage.db, {
-      workspaceId: t.workspaceId,
-      timeZone: 'UTC',
-      model: parsed.model,
-      source: MODEL,
-    });
+    await t.applyModel(MODEL);
   });
   afterAll(async () => t.close());
 

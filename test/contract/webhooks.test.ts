@@ -2,8 +2,6 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryWorker } from '../../src/automation/delivery-worker.js';
 import { addWebhookEndpoint, setWebhookEnabled } from '../../src/automation/webhook-endpoints.js';
-import { applyModel } from '../../src/models/apply-model.js';
-import { parseModelFile } from '../../src/scoring/parse-model-file.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { testEngine } from '../support/test-storage.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
@@ -50,14 +48,7 @@ describe(`webhook deliveries (${testEngine})`, () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    const parsed = parseModelFile(MODEL);
-    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-    await applyModel(t.runtime.storage.db, {
-      workspaceId: t.workspaceId,
-      timeZone: 'UTC',
-      model: parsed.model,
-      source: MODEL,
-    });
+    await t.applyModel(MODEL);
     await receiver.up();
     const endpoint = await addWebhookEndpoint(t.runtime.storage.db, t.workspaceId, 'sales', receiver.url, false);
     expect(endpoint.secret).toMatch(/^whsec_[A-Za-z0-9+/=]{32}$/);

@@ -2,6 +2,8 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import type { Config } from '../../src/config.js';
 import { type KermaRuntime, openRuntime } from '../../src/kerma-runtime.js';
+import { type ApplyModelResult, applyModel } from '../../src/models/apply-model.js';
+import { parseModelFile } from '../../src/scoring/parse-model-file.js';
 import { createApp } from '../../src/server/create-app.js';
 import { createTestDatabase } from './test-storage.js';
 
@@ -15,6 +17,8 @@ export interface TestApp {
   sendBatch(batch: object[]): Promise<LightMyRequestResponse>;
   /** Call the API with the secret key; a body goes as JSON. */
   api(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown): Promise<LightMyRequestResponse>;
+  /** Parse a model file and apply it (`kerma model apply`), failing the test on a model error. */
+  applyModel(text: string): Promise<ApplyModelResult>;
   /** GET a read-API path with the secret key and return the JSON. */
   read<T = unknown>(path: string): Promise<T>;
   close(): Promise<void>;
@@ -46,6 +50,11 @@ export async function createTestApp(overrides: Partial<Config> = {}): Promise<Te
         headers: { authorization: `Bearer ${ws.secretKey}` },
         ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
       }),
+    async applyModel(text) {
+      const parsed = parseModelFile(text);
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+      return applyModel(runtime.storage.db, { workspaceId: ws.id, timeZone: 'UTC', model: parsed.model, source: text });
+    },
     async read<T>(path: string) {
       const response = await app.inject({
         method: 'GET',
