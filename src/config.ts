@@ -26,6 +26,8 @@ const fileSchema = z
     /** Milliseconds a commit waits to gather more events (group commit). */
     commitDelayMs: z.number().min(0).max(1000).optional(),
     decayIntervalMinutes: z.number().min(0).optional(),
+    /** Seconds between passes that score contacts whose features changed with the active predictive model. */
+    predictionIntervalSeconds: z.number().min(0).optional(),
     /** production: webhook URLs must be https. */
     environment: z.enum(['development', 'production']).optional(),
     /** SMTP server for trigger emails, e.g. smtp://user:pass@mail.example.com:587 */
@@ -74,6 +76,8 @@ export interface Config {
   commitDelayMs: number;
   /** How often `kerma serve` refreshes decayed scores (0: never; `kerma model refresh` does it once). */
   decayIntervalMs: number;
+  /** How often `kerma serve` scores changed contacts with the active predictive model (0: never). */
+  predictionIntervalMs: number;
   maxEventBytes: number;
   maxBatchBytes: number;
   /** Display name of every lifecycle stage. */
@@ -122,6 +126,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     logLevel: overrides.logLevel ?? env['KERMA_LOG_LEVEL'] ?? file.logLevel ?? 'info',
     commitDelayMs: numberFromEnv(env, 'KERMA_COMMIT_DELAY_MS') ?? file.commitDelayMs ?? 2,
     decayIntervalMs: (numberFromEnv(env, 'KERMA_DECAY_INTERVAL_MINUTES') ?? file.decayIntervalMinutes ?? 15) * 60_000,
+    predictionIntervalMs:
+      (numberFromEnv(env, 'KERMA_PREDICTION_INTERVAL_SECONDS') ?? file.predictionIntervalSeconds ?? 60) * 1000,
     maxEventBytes: 32 * 1024,
     maxBatchBytes: 500 * 1024,
     stageNames: { ...DEFAULT_STAGE_NAMES, ...file.stageNames },

@@ -13,11 +13,13 @@ import { openRuntime } from '../kerma-runtime.js';
 import { activeModel } from '../models/active-model.js';
 import { applyModel } from '../models/apply-model.js';
 import { startDecayScheduler } from '../models/decay-scheduler.js';
+import { startPredictionScheduler } from '../predictions/prediction-scheduler.js';
 import { parseModelFile } from '../scoring/parse-model-file.js';
 import { createApp } from '../server/create-app.js';
 import { registerAutomationCommands } from './automation-commands.js';
 import { registerExportCommands } from './export-commands.js';
 import { registerModelCommands } from './model-commands.js';
+import { registerPredictiveCommands } from './predictive-commands.js';
 import { createLazyProgress } from './progress.js';
 import { registerReportCommands } from './report-commands.js';
 import { registerSpendImport } from './spend-commands.js';
@@ -67,6 +69,7 @@ async function serve(config: Config, banner: string[] = []): Promise<void> {
   const runtime = await openRuntime({ ...config, logLevel: config.logLevel === 'warn' ? 'info' : config.logLevel });
   const app = createApp(runtime);
   const stopDecay = startDecayScheduler(runtime, config.decayIntervalMs);
+  const stopPredictions = startPredictionScheduler(runtime, config.predictionIntervalMs);
   const deliveries = new DeliveryWorker(runtime.storage.db, { ...config, logger: runtime.logger });
   deliveries.start(config.deliveryIntervalMs);
   const address = await app.listen({ port: config.port, host: config.host });
@@ -79,6 +82,7 @@ async function serve(config: Config, banner: string[] = []): Promise<void> {
     if (closing) return;
     closing = true;
     await stopDecay();
+    await stopPredictions();
     await deliveries.stop();
     await app.close();
     await runtime.close();
@@ -311,6 +315,7 @@ withDb(
   );
 
 registerModelCommands<DbOptions>(program, withDb, configFrom);
+registerPredictiveCommands<DbOptions>(program, withDb, configFrom);
 registerStageImport<DbOptions>(importCommand, withDb, configFrom);
 registerSpendImport<DbOptions>(importCommand, withDb, configFrom);
 registerAutomationCommands<DbOptions>(program, withDb, configFrom);

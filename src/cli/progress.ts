@@ -55,3 +55,21 @@ export function createLazyProgress(
     },
   };
 }
+
+/** One progress bar per step of a longer job (training: reading, then fitting…), each started when its step first reports. */
+export function createStepProgress(): { update(step: string, done: number, total: number): void; stop(): void } {
+  let current: { step: string; bar: Progress } | null = null;
+  return {
+    update(step, done, total) {
+      if (current?.step !== step) {
+        current?.bar.stop();
+        current = { step, bar: createProgress(step, total) };
+      }
+      current.bar.update(done);
+    },
+    stop() {
+      current?.bar.stop();
+      current = null;
+    },
+  };
+}

@@ -21,7 +21,10 @@ export async function withWorkspace<R>(
 }
 
 /** An importer's rejected rows, the first 20 with their line, then how many more. */
-export function printRejected(rejected: Array<{ line: number; reason: string }>): void {
-  for (const r of rejected.slice(0, 20)) process.stdout.write(`  line ${r.line}: ${r.reason}\n`);
-  if (rejected.length > 20) process.stdout.write(`  … and ${rejected.length - 20} more\n`);
+export function printRejected(
+  rejected: Array<{ line: number; reason: string }>,
+  out: NodeJS.WritableStream = process.stdout,
+): void {
+  for (const r of rejected.slice(0, 20)) out.write(`  line ${r.line}: ${r.reason}\n`);
+  if (rejected.length > 20) out.write(`  … and ${rejected.length - 20} more\n`);
 }

@@ -36,6 +36,13 @@ export function parseCutPoint(text: string): Parsed<CutPoint> {
 const YES = new Set(['1', 'true', 'yes', 'y', 'won', 'converted']);
 const NO = new Set(['0', 'false', 'no', 'n', 'lost']);
 
+/** A cell that says whether an outcome happened: 1/0, true/false, yes/no (y/n, won/lost), any case; null otherwise. */
+export function yesNo(raw: unknown): boolean | null {
+  if (raw === undefined || raw === null) return null;
+  const value = String(raw).trim().toLowerCase();
+  return YES.has(value) ? true : NO.has(value) ? false : null;
+}
+
 /**
  * Whether a contact's outcome happened (true), did not (false) or is not known yet (null), from its stage history:
  * a stage is reached when the history has it (skipped stages count); a contact that is lost, or that sales rejected,
@@ -46,10 +53,7 @@ export function outcomeOf(
   contact: { stage: string; traits: Record<string, unknown>; reached: Map<string, number>; rejected: boolean },
 ): boolean | null {
   if (outcome.kind === 'trait') {
-    const raw = contact.traits[outcome.trait];
-    if (raw === undefined || raw === null || raw === '') return null;
-    const value = String(raw).trim().toLowerCase();
-    return YES.has(value) ? true : NO.has(value) ? false : null;
+    return yesNo(contact.traits[outcome.trait]);
   }
   const target = outcome.kind === 'won' ? 'won' : outcome.kind === 'sql' ? 'sql' : outcome.stage;
   if (contact.reached.has(target)) return true;

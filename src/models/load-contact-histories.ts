@@ -47,6 +47,7 @@ export async function loadContactHistoriesOf(
   db: Kysely<Database>,
   workspaceId: string,
   ids: string[],
+  options: { stages?: boolean } = {},
 ): Promise<StoredContactHistory[]> {
   if (ids.length === 0) return [];
   const contacts = await db
@@ -55,7 +56,7 @@ export async function loadContactHistoriesOf(
     .where('workspace_id', '=', workspaceId)
     .where('id', 'in', ids)
     .execute();
-  return withEvents(db, workspaceId, contacts);
+  return withEvents(db, workspaceId, contacts, false, options.stages ?? false);
 }
 
 async function withEvents(

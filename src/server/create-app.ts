@@ -9,6 +9,7 @@ import { registerExportRoutes } from './routes/export-routes.js';
 import { registerIngestRoutes } from './routes/ingest-routes.js';
 import { registerLifecycleRoutes } from './routes/lifecycle-routes.js';
 import { registerModelRoutes } from './routes/model-routes.js';
+import { registerPredictiveRoutes } from './routes/predictive-routes.js';
 import { registerReadRoutes } from './routes/read-routes.js';
 import { registerReportRoutes } from './routes/report-routes.js';
 
@@ -77,6 +78,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
   registerIngestRoutes(app, deps);
   registerReadRoutes(app, deps);
   registerModelRoutes(app, deps);
+  registerPredictiveRoutes(app, deps);
   registerLifecycleRoutes(app, deps);
   registerAutomationRoutes(app, deps);
   registerExportRoutes(app, deps);

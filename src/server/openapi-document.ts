@@ -4,6 +4,7 @@ import { stageUpdateInput } from '../lifecycle/stage-update-input.js';
 import { deliveriesQuery, webhookBody } from './routes/automation-routes.js';
 import { acceptBody, rejectBody } from './routes/lifecycle-routes.js';
 import { accountsQuery } from './routes/model-routes.js';
+import { disagreementsQuery, predictionQuery } from './routes/predictive-routes.js';
 import {
   contactDetailQuery,
   contactScoreQuery,
@@ -170,6 +171,67 @@ export function openApiDocument(): object {
                 '{ total, fit, engagement, grade, status, at, model, contributions: [{ ruleId, kind, points, decayed, eventId?, at }] }',
             },
             400: error,
+            401: error,
+            404: error,
+          },
+        },
+      },
+      '/api/contacts/{id}/prediction': {
+        get: {
+          summary:
+            "The active predictive model's probability for the contact now, with the factors that raise and lower it (base + Σ contributions = logit)",
+          security: [{ secretKey: [] }],
+          parameters: [
+            { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+            ...queryParameters(predictionQuery),
+          ],
+          responses: {
+            200: {
+              description:
+                '{ contactId, modelVersion, kind, outcome, probability, base, logit, positive: [{ column, value, contribution }], negative: [...], missing, invalid, stored: { probability, at } }',
+            },
+            400: error,
+            401: error,
+            404: error,
+          },
+        },
+      },
+      '/api/predictive/models': {
+        get: {
+          summary: 'Stored predictive model versions, newest first, with their validation AUC and log loss',
+          security: [{ secretKey: [] }],
+          responses: {
+            200: {
+              description:
+                '{ models: [{ version, kind, outcome, source, active, createdAt, rows, positives, validation }] }',
+            },
+            401: error,
+          },
+        },
+      },
+      '/api/predictive/models/{id}': {
+        get: {
+          summary:
+            'A predictive model\'s card (data, inputs, validation metrics, calibration, gains, top factors); id or "active"',
+          security: [{ secretKey: [] }],
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            200: { description: '{ version, kind, outcome, card, inputs, behaviour }' },
+            401: error,
+            404: error,
+          },
+        },
+      },
+      '/api/predictive/disagreements': {
+        get: {
+          summary: 'Leads the rules rank low but the model ranks high, and the reverse (percentile ranks)',
+          security: [{ secretKey: [] }],
+          parameters: queryParameters(disagreementsQuery),
+          responses: {
+            200: {
+              description:
+                '{ modelVersion, leads, modelHigherThanRules: [Disagreement], rulesHigherThanModel: [Disagreement] }',
+            },
             401: error,
             404: error,
           },

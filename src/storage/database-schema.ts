@@ -36,6 +36,9 @@ export interface ContactsTable {
   engagement: number;
   grade: string | null;
   probability: number | null;
+  /** When `probability` was computed, and by which predictive model version. */
+  predicted_at: number | null;
+  prediction_model: number | null;
   /** Sales rep who owns the contact, from the newest stage update that named one. */
   owner: string | null;
   created_at: number;
@@ -288,6 +291,23 @@ export interface SpendTable {
   imported_at: number;
 }
 
+export interface PredictiveModelsTable {
+  workspace_id: string;
+  version: number;
+  kind: string;
+  /** e.g. `won`, `stage:meeting`, `column:Converted`. */
+  outcome: string;
+  /** `contacts` (trained on the workspace's contacts) or `file:NAME` (trained on a CSV). */
+  source: string;
+  /** PredictiveModel as JSON. */
+  model: string;
+  /** ModelCard as JSON. */
+  card: string;
+  active: number;
+  created_at: number;
+  activated_at: number | null;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   api_keys: ApiKeysTable;
@@ -310,4 +330,5 @@ export interface Database {
   deliveries: DeliveriesTable;
   delivery_attempts: DeliveryAttemptsTable;
   spend: SpendTable;
+  predictive_models: PredictiveModelsTable;
 }

@@ -396,6 +396,29 @@ const reportIndexes: Migration = {
   },
 };
 
+// Predictive models: versions with the whole trained model as JSON; contacts remember when and by which model their
+// probability was computed, so the debounced pass finds the ones whose features moved since.
+const predictive: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('predictive_models')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('version', 'integer', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('outcome', 'text', (c) => c.notNull())
+      .addColumn('source', 'text', (c) => c.notNull())
+      .addColumn('model', 'text', (c) => c.notNull())
+      .addColumn('card', 'text', (c) => c.notNull())
+      .addColumn('active', 'integer', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('activated_at', 'bigint')
+      .addPrimaryKeyConstraint('predictive_models_pk', ['workspace_id', 'version'])
+      .execute();
+    await db.schema.alterTable('contacts').addColumn('predicted_at', 'bigint').execute();
+    await db.schema.alterTable('contacts').addColumn('prediction_model', 'integer').execute();
+  },
+};
+
 const provider: MigrationProvider = {
   async getMigrations() {
     return {
@@ -404,6 +427,7 @@ const provider: MigrationProvider = {
       '0003-lifecycle': lifecycle,
       '0004-reports': reports,
       '0005-report-indexes': reportIndexes,
+      '0006-predictive': predictive,
     };
   },
 };
