@@ -24,7 +24,7 @@ export interface TrainingOptions {
   features?: Partial<FeatureSpecOptions>;
   behaviour?: BehaviourVocabulary | null;
   /** Penalties tried for logistic regression; the one with the best validation log loss wins. */
-  l2Grid?: number[];
+  l2Grid?: readonly number[];
   onProgress?: (step: string, done: number, total: number) => void;
   now?: () => number;
 }
