@@ -56,6 +56,8 @@ export async function loadContactHistoriesOf(
     .where('workspace_id', '=', workspaceId)
     .where('id', 'in', ids)
     .execute();
+  // None of the ids exist: an empty IN list is a syntax error on PostgreSQL.
+  if (contacts.length === 0) return [];
   return withEvents(db, workspaceId, contacts, false, options.stages ?? false);
 }
 
