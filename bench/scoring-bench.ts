@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import BetterSqlite3 from 'better-sqlite3';
 import { loadConfig } from '../src/config.js';
-import { seeded } from '../src/demo/generate-demo-events.js';
 import { applyModel } from '../src/models/apply-model.js';
 import { parseModelFile } from '../src/scoring/parse-model-file.js';
+import { seededRandom as seeded } from '../src/seeded-random.js';
 import { openStorage } from '../src/storage/open-storage.js';
 import { WorkspaceService } from '../src/workspaces/workspace-service.js';
 

@@ -1,3 +1,5 @@
+import { seededRandom } from '../seeded-random.js';
+
 /** One traffic source of the demo site: how it arrives, how much of it, and how well it converts. */
 interface DemoChannel {
   weight: number;
@@ -126,18 +128,6 @@ const USER_AGENTS = [
 ];
 const BOT_UA = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
 
-/** mulberry32: a small seeded generator, so the demo is the same on every machine. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface DemoOptions {
   days: number;
   visitorsPerDay: number;
@@ -151,7 +141,7 @@ export interface DemoOptions {
  * Sorted by time; messageIds are stable for a seed, so running the demo twice stores nothing twice.
  */
 export function generateDemoEvents(options: DemoOptions): Array<Record<string, unknown>> {
-  const random = seeded(options.seed ?? 42);
+  const random = seededRandom(options.seed ?? 42);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const totalWeight = CHANNELS.reduce((s, c) => s + c.weight, 0);
   const pickChannel = () => {

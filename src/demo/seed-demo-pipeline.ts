@@ -2,9 +2,9 @@ import { KermaError } from '../errors.js';
 import { applyStageUpdates, type StageUpdate } from '../lifecycle/apply-stage-updates.js';
 import { decideLead } from '../lifecycle/decide-lead.js';
 import type { RejectionReason } from '../lifecycle/rejection-reasons.js';
+import { seededRandom as seeded } from '../seeded-random.js';
 import type { Storage } from '../storage/storage.js';
 import type { Workspace } from '../workspaces/workspace-service.js';
-import { seeded } from './generate-demo-events.js';
 
 const DAY = 86_400_000;
 const OWNERS = ['ana@demo.kerma.dev', 'ben@demo.kerma.dev', 'chloe@demo.kerma.dev'];

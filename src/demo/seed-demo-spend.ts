@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import type { CompiledChannelRules } from '../attribution/group-channel.js';
+import { seededRandom as seeded } from '../seeded-random.js';
 import { type SpendInput, saveSpend } from '../spend/import-spend.js';
 import type { Storage } from '../storage/storage.js';
 import type { Workspace } from '../workspaces/workspace-service.js';
-import { seeded } from './generate-demo-events.js';
 
 /** What each demo campaign pays: cost per click and click-through rate. */
 const CAMPAIGNS: Record<string, { cpc: number; ctr: number }> = {

@@ -54,7 +54,7 @@ export function learnVocabulary(histories: BehaviourEvent[][], size = 15): Behav
  * Behaviour of one contact as of a moment (events after it are not seen, so a model trained on the moment an
  * outcome was decided does not learn from what came after): page views and track events over 7, 30, 90 days and in
  * all, active days and sessions (30 minutes of inactivity ends one), days since the last event and since creation,
- * and counts per page group and event name of the vocabulary. Column names start with `behaviour.`.
+ * and counts per page group and event name of the vocabulary, in all and over 30 days. Column names start with `behaviour.`.
  * @example behaviourFeatures(events, createdAt, Date.now(), vocabulary)['behaviour.page_views_30d']
  */
 export function behaviourFeatures(
@@ -81,11 +81,14 @@ export function behaviourFeatures(
   let sessions = 0;
   for (let i = 0; i < seen.length; i++) if (i === 0 || seen[i]!.at - seen[i - 1]!.at > SESSION_GAP_MS) sessions++;
   row['behaviour.sessions'] = sessions;
-  for (const g of vocabulary.pageGroups) row[`behaviour.page:${g}`] = 0;
-  for (const n of vocabulary.eventNames) row[`behaviour.event:${n}`] = 0;
+  const recent = asOf - 30 * DAY_MS;
+  for (const g of vocabulary.pageGroups) row[`behaviour.page:${g}`] = row[`behaviour.page:${g}:30d`] = 0;
+  for (const n of vocabulary.eventNames) row[`behaviour.event:${n}`] = row[`behaviour.event:${n}:30d`] = 0;
   for (const e of seen) {
     const key = e.type === 'track' ? `behaviour.event:${e.name}` : `behaviour.page:${pageGroup(e.path)}`;
-    if (key in row) row[key] = (row[key] as number) + 1;
+    if (!(key in row)) continue;
+    row[key] = (row[key] as number) + 1;
+    if (e.at > recent) row[`${key}:30d`] = (row[`${key}:30d`] as number) + 1;
   }
   return row;
 }

@@ -1,3 +1,4 @@
+import { seededRandom } from '../seeded-random.js';
 import type { BehaviourVocabulary } from './behaviour-features.js';
 import { buildFeatureSpec, DEFAULT_FEATURE_SPEC_OPTIONS, type FeatureSpecOptions } from './build-feature-spec.js';
 import { encodeRows } from './encode-row.js';
@@ -7,7 +8,6 @@ import { type LogisticModel, logisticContributions, trainLogistic } from './logi
 import { fitPlattScaling, type PlattScaling } from './platt-scaling.js';
 import type { GlobalFactor, ModelKind, PredictiveModel } from './predictive-model.js';
 import type { RawRow } from './raw-row.js';
-import { seededRandom } from './seeded-random.js';
 import { sigmoid } from './sigmoid.js';
 
 export interface TrainingOptions {

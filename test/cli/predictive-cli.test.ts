@@ -6,10 +6,11 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rocAuc } from '../../src/scoring/backtest-metrics.js';
-import { DATA, requireShared } from '../support/captures.js';
+import { DATA } from '../support/captures.js';
 import { kerma } from '../support/run-kerma.js';
+import { writeXeducationSplit, XEDUCATION_LEAKY } from '../support/xeducation-split.js';
 
-const LEAKY = 'Tags,Lead Quality,Last Activity,Last Notable Activity';
+const LEAKY = XEDUCATION_LEAKY.join(',');
 
 interface Trained {
   modelId: string;
@@ -40,20 +41,7 @@ describe('kerma train / evaluate on the X Education leads', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'kerma-predictive-'));
     db = join(dir, 'kerma.db');
-    const rows = parse(readFileSync(requireShared(join(DATA, 'xeducation', 'leads.csv'))), {
-      columns: true,
-      bom: true,
-    }) as Array<Record<string, string>>;
-    const split = parse(readFileSync(join(DATA, 'xeducation', 'split.csv')), { columns: true }) as Array<{
-      row_index: string;
-      split: string;
-    }>;
-    const pick = (name: string) => split.filter((s) => s.split === name).map((s) => rows[Number(s.row_index)]!);
-    train = join(dir, 'train.csv');
-    test = join(dir, 'test.csv');
-    writeFileSync(train, stringify(pick('train'), { header: true }));
-    writeFileSync(test, stringify(pick('test'), { header: true }));
-    testIds = new Set(pick('test').map((r) => r['Prospect ID']!));
+    ({ train, test, testIds } = writeXeducationSplit(dir));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -7,7 +7,7 @@ import {
 } from '../../src/predictions/predictive-model-store.js';
 import { scorePredictions } from '../../src/predictions/score-predictions.js';
 import { trainFromContacts } from '../../src/predictions/train-from-contacts.js';
-import { seededRandom } from '../../src/predictive/seeded-random.js';
+import { seededRandom } from '../../src/seeded-random.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { testEngine } from '../support/test-storage.js';
 

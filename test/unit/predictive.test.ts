@@ -10,9 +10,9 @@ import { minimizeLbfgs } from '../../src/predictive/minimize-lbfgs.js';
 import { fitPlattScaling } from '../../src/predictive/platt-scaling.js';
 import { predict } from '../../src/predictive/predictive-model.js';
 import type { RawRow } from '../../src/predictive/raw-row.js';
-import { seededRandom } from '../../src/predictive/seeded-random.js';
 import { sigmoid } from '../../src/predictive/sigmoid.js';
 import { DEFAULT_TRAINING, trainPredictiveModel } from '../../src/predictive/train-predictive-model.js';
+import { seededRandom } from '../../src/seeded-random.js';
 
 const DAY = 86_400_000;
 
@@ -316,6 +316,9 @@ describe('behaviour features', () => {
       'behaviour.days_since_last_event': 2 - 1 / 1440,
       'behaviour.days_since_created': 90,
       'behaviour.page:/pricing': 2,
+      'behaviour.page:/pricing:30d': 2,
+      'behaviour.page:/blog': 1,
+      'behaviour.page:/blog:30d': 0,
       'behaviour.event:Demo Requested': 1,
     });
     expect(pageGroup('/Pricing/x?y=1')).toBe('/pricing');

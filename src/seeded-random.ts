@@ -1,4 +1,4 @@
-/** mulberry32: a small seeded generator, so a split (and so a trained model) is the same for the same seed. */
+/** mulberry32: a small seeded generator, so demo data, benchmark data and validation splits are the same on every machine. */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
