@@ -7,6 +7,7 @@ import { stringify } from 'csv-stringify/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rocAuc } from '../../src/scoring/backtest-metrics.js';
 import { DATA } from '../support/captures.js';
+import { createWorkspace, type RunningServer, startServer } from '../support/crash-harness.js';
 import { kerma } from '../support/run-kerma.js';
 import { writeXeducationSplit, XEDUCATION_LEAKY } from '../support/xeducation-split.js';
 
@@ -236,5 +237,67 @@ describe('kerma train / evaluate on the X Education leads', () => {
     const badKind = kerma(['train', '--db', db, '--data', small, '--outcome', 'column:Converted', '--model', 'forest']);
     expect(badKind.code).toBe(2);
     expect(badKind.stderr).toMatch(/Allowed choices are gbdt, logistic/);
+  });
+});
+
+describe('kerma serve keeps predictions current (debounced pass)', () => {
+  let dir: string;
+  let server: RunningServer | null = null;
+  afterAll(() => {
+    server?.child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a trait change reaches the contact’s probability within the pass interval, without retraining', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kerma-predictive-serve-'));
+    const db = ['--db', join(dir, 'kerma.db')];
+    const { train, leads } = writeXeducationSplit(dir);
+    const ws = await createWorkspace(db);
+    expect(kerma(['import', 'contacts', leads, '--id', 'Prospect ID', ...db]).code).toBe(0);
+    const t = kerma(['train', ...db, '--data', train, '--outcome', 'column:Converted', '--exclude', LEAKY, '--json']);
+    expect(t.code, t.stderr).toBe(0);
+    server = await startServer(db, { KERMA_PREDICTION_INTERVAL_SECONDS: '1' });
+    const api = async (path: string) =>
+      (await fetch(`${server!.url}${path}`, { headers: { authorization: `Bearer ${ws.secretKey}` } })).json();
+    const sqlite = () => new BetterSqlite3(db[1]!, { readonly: true });
+    // The lead the model gives the lowest chance.
+    const first = sqlite();
+    const { user_id: prospect } = first.prepare('SELECT user_id FROM contacts ORDER BY probability LIMIT 1').get() as {
+      user_id: string;
+    };
+    first.close();
+    const read = () => {
+      const conn = sqlite();
+      const row = conn.prepare('SELECT id, probability FROM contacts WHERE user_id = ?').get(prospect) as {
+        id: string;
+        probability: number;
+      };
+      conn.close();
+      return row;
+    };
+    const before = read();
+    expect(before.probability).toBeLessThan(0.05);
+    const sent = await fetch(`${server.url}/v1/identify`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${ws.writeKey}:`).toString('base64')}` },
+      body: JSON.stringify({
+        userId: prospect,
+        traits: { lead_origin: 'Lead Add Form', total_time_spent_on_website: 1800 },
+        messageId: 'trait-change-1',
+      }),
+    });
+    expect(sent.status).toBe(200);
+    let after = before;
+    for (let i = 0; i < 50 && after.probability === before.probability; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      after = read();
+    }
+    expect(after.probability).toBeGreaterThan(before.probability * 2);
+    const explained = (await api(`/api/contacts/${before.id}/prediction`)) as {
+      probability: number;
+      positive: Array<{ column: string; value: unknown }>;
+    };
+    expect(explained.probability).toBeCloseTo(after.probability, 12);
+    expect(explained.positive.map((f) => f.column)).toContain('Lead Origin');
   });
 });

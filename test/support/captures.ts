@@ -1,15 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { packageRoot } from './package-root.js';
 
-/** The project root: the nearest folder up with a package.json (this file also runs built, from dist/). */
-function projectRoot(from: string): string {
-  let dir = from;
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return dir;
-}
-
-export const SHARED = join(projectRoot(import.meta.dirname), '..', 'shared');
+export const SHARED = join(packageRoot(import.meta.dirname), '..', 'shared');
 export const CAPTURES = join(SHARED, 'fixtures', 'client-captures');
 export const DATA = join(SHARED, 'data');
 

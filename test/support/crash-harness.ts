@@ -1,20 +1,9 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { packageRoot } from './package-root.js';
 
 const execFileAsync = promisify(execFile);
-
-/** The package root, whether this file runs from test/ (vitest) or from dist/test/ (the bench script). */
-function packageRoot(from: string): string {
-  let dir = from;
-  while (!existsSync(join(dir, 'bin', 'kerma.js'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no bin/kerma.js above ${from}`);
-    dir = up;
-  }
-  return dir;
-}
 
 export const BIN = join(packageRoot(import.meta.dirname), 'bin', 'kerma.js');
 
