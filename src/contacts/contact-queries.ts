@@ -1,20 +1,28 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { KermaError } from '../errors.js';
 import type { Database } from '../storage/database-schema.js';
 import { parseJson } from '../storage/ingest-rows.js';
 import { type ContactView, contactView } from './contact-view.js';
 
-export type ContactSort = 'created' | 'score' | 'lastSeen';
+export type ContactSort = 'created' | 'score' | 'lastSeen' | 'probability';
 
 export interface ListContactsQuery {
   email?: string | undefined;
   stage?: string | undefined;
+  /** First-touch channel. */
+  channel?: string | undefined;
+  grade?: string | undefined;
   sort: ContactSort;
   limit: number;
   cursor?: string | undefined;
 }
 
-const SORT_COLUMN = { created: 'created_at', score: 'score', lastSeen: 'last_seen_at' } as const;
+const SORT_COLUMN = {
+  created: 'created_at',
+  score: 'score',
+  lastSeen: 'last_seen_at',
+  probability: 'probability',
+} as const;
 
 function encodeCursor(value: number, id: string): string {
   return Buffer.from(JSON.stringify([value, id])).toString('base64url');
@@ -44,21 +52,25 @@ export async function listContacts(
   query: ListContactsQuery,
 ): Promise<{ contacts: ContactView[]; next: string | null }> {
   const column = SORT_COLUMN[query.sort];
+  // Contacts without a probability (no predictive model yet) sort last: as −1.
+  const key = column === 'probability' ? sql<number>`coalesce(probability, -1)` : sql<number>`${sql.ref(column)}`;
   let q = db.selectFrom('contacts').selectAll().where('workspace_id', '=', workspaceId);
   if (query.email) q = q.where('email', '=', query.email.trim().toLowerCase());
   if (query.stage) q = q.where('stage', '=', query.stage);
+  if (query.channel) q = q.where('first_channel', '=', query.channel);
+  if (query.grade) q = q.where('grade', '=', query.grade);
   if (query.cursor) {
     const [value, id] = decodeCursor(query.cursor);
-    q = q.where((eb) => eb.or([eb(column, '<', value), eb.and([eb(column, '=', value), eb('id', '<', id)])]));
+    q = q.where((eb) => eb.or([eb(key, '<', value), eb.and([eb(key, '=', value), eb('id', '<', id)])]));
   }
   const rows = await q
-    .orderBy(column, 'desc')
+    .orderBy(key, 'desc')
     .orderBy('id', 'desc')
     .limit(query.limit + 1)
     .execute();
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];
-  const next = rows.length > query.limit && last ? encodeCursor(Number(last[column]), last.id) : null;
+  const next = rows.length > query.limit && last ? encodeCursor(Number(last[column] ?? -1), last.id) : null;
   return { contacts: page.map(contactView), next };
 }
 

@@ -2,7 +2,6 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { KermaError } from '../errors.js';
 import type { AppDeps } from './app-deps.js';
 import { ERROR_STATUS } from './error-status.js';
-import { landingPage } from './landing-page.js';
 import { openApiDocument } from './openapi-document.js';
 import { registerAutomationRoutes } from './routes/automation-routes.js';
 import { registerExportRoutes } from './routes/export-routes.js';
@@ -12,6 +11,8 @@ import { registerModelRoutes } from './routes/model-routes.js';
 import { registerPredictiveRoutes } from './routes/predictive-routes.js';
 import { registerReadRoutes } from './routes/read-routes.js';
 import { registerReportRoutes } from './routes/report-routes.js';
+import { registerSettingsRoutes } from './routes/settings-routes.js';
+import { registerWebRoutes } from './routes/web-routes.js';
 
 export interface AppRoute {
   method: string;
@@ -83,6 +84,8 @@ export function createApp(deps: AppDeps): FastifyInstance {
   registerAutomationRoutes(app, deps);
   registerExportRoutes(app, deps);
   registerReportRoutes(app, deps);
+  registerSettingsRoutes(app, deps);
+  registerWebRoutes(app, deps);
 
   app.get('/healthz', async (_request, reply) => {
     const ok = await deps.storage.ping();
@@ -99,6 +102,5 @@ export function createApp(deps: AppDeps): FastifyInstance {
     return deps.metrics.registry.metrics();
   });
   app.get('/openapi.json', async () => openApiDocument());
-  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(landingPage()));
   return app;
 }

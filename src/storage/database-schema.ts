@@ -308,6 +308,14 @@ export interface PredictiveModelsTable {
   activated_at: number | null;
 }
 
+export interface VisitorSaltsTable {
+  workspace_id: string;
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  salt: string;
+  created_at: number;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   api_keys: ApiKeysTable;
@@ -331,4 +339,5 @@ export interface Database {
   delivery_attempts: DeliveryAttemptsTable;
   spend: SpendTable;
   predictive_models: PredictiveModelsTable;
+  visitor_salts: VisitorSaltsTable;
 }

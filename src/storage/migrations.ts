@@ -419,6 +419,21 @@ const predictive: Migration = {
   },
 };
 
+// Cookieless visitors: one random salt per workspace and day; old ones are deleted, so a visitor hash cannot be
+// recomputed later.
+const visitorSalts: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('visitor_salts')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('day', 'text', (c) => c.notNull())
+      .addColumn('salt', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('visitor_salts_pk', ['workspace_id', 'day'])
+      .execute();
+  },
+};
+
 const provider: MigrationProvider = {
   async getMigrations() {
     return {
@@ -428,6 +443,7 @@ const provider: MigrationProvider = {
       '0004-reports': reports,
       '0005-report-indexes': reportIndexes,
       '0006-predictive': predictive,
+      '0007-visitor-salts': visitorSalts,
     };
   },
 };

@@ -96,6 +96,17 @@ export class WorkspaceService {
     return key;
   }
 
+  /** The workspace's keys as far as they can be shown: kind, first characters and age (the keys are kept hashed). */
+  async listKeys(workspaceId: string): Promise<Array<{ kind: KeyKind; prefix: string; createdAt: number }>> {
+    const rows = await this.storage.db
+      .selectFrom('api_keys')
+      .select(['kind', 'prefix', 'created_at'])
+      .where('workspace_id', '=', workspaceId)
+      .orderBy('created_at')
+      .execute();
+    return rows.map((r) => ({ kind: r.kind, prefix: r.prefix, createdAt: Number(r.created_at) }));
+  }
+
   async findByName(name: string): Promise<Workspace | null> {
     const row = await this.storage.db
       .selectFrom('workspaces')

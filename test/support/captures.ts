@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { packageRoot } from './package-root.js';
+import { packageRoot } from '../../src/package-root.js';
 
 export const SHARED = join(packageRoot(import.meta.dirname), '..', 'shared');
 export const CAPTURES = join(SHARED, 'fixtures', 'client-captures');

@@ -1,7 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { packageRoot } from './package-root.js';
+import { packageRoot } from '../../src/package-root.js';
 
 const execFileAsync = promisify(execFile);
 

@@ -1,5 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { KermaError } from '../../errors.js';
+import {
+  cookielessItems,
+  cookielessVisitorId,
+  dailySalt,
+  itemHost,
+  itemUserAgent,
+} from '../../ingest/cookieless-visitor.js';
 import type { EventType } from '../../ingest/ingest-event.js';
 import { normalizePosthog, posthogApiKey, posthogItems } from '../../ingest/normalize-posthog.js';
 import { normalizeSegment, SEGMENT_ROUTES } from '../../ingest/normalize-segment.js';
@@ -79,6 +86,22 @@ export function registerIngestRoutes(app: FastifyInstance, deps: AppDeps): void 
       throw new KermaError('bad_request', 'request body must be a JSON object');
     }
     const owner = await ownerOfKey(deps.workspaces, ingestKey(request, body));
+    const cookieless = cookielessItems(body as Record<string, unknown>);
+    if (cookieless.length > 0) {
+      const salt = await dailySalt(deps.storage.db, owner.workspace.id, receivedAt).catch((error: unknown) => {
+        deps.logger.error({ err: error }, 'visitor salt unavailable');
+        reply.header('Retry-After', '5');
+        throw new KermaError('unavailable', 'the database is unavailable; nothing was saved, retry later');
+      });
+      for (const item of cookieless)
+        item['anonymousId'] = cookielessVisitorId(
+          salt,
+          owner.workspace.id,
+          itemHost(item, request.headers.origin),
+          request.ip,
+          itemUserAgent(item, request.headers['user-agent']),
+        );
+    }
     const batch = normalizeSegment(body as Record<string, unknown>, route, requestInfo(request, deps, receivedAt));
     return commit(deps, reply, owner.workspace, batch);
   };

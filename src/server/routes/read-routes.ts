@@ -15,7 +15,12 @@ export const listContactsQuery = z
   .object({
     email: z.string().optional(),
     stage: z.string().optional(),
-    sort: z.enum(['created', 'score', 'lastSeen']).default('created'),
+    channel: z.string().optional(),
+    grade: z
+      .string()
+      .regex(/^[A-D][1-4]$/, 'a grade is a letter A–D and a digit 1–4, e.g. A1')
+      .optional(),
+    sort: z.enum(['created', 'score', 'lastSeen', 'probability']).default('created'),
     limit: z.coerce.number().int().min(1).max(500).default(50),
     cursor: z.string().optional(),
   })

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-/** The package root, whether a file runs from test/ (vitest) or from dist/test/ (a bench script). */
+/** The package root (where bin/kerma.js is), whether a file runs from its source (vitest) or built, from dist/. */
 export function packageRoot(from: string): string {
   let dir = from;
   while (!existsSync(join(dir, 'bin', 'kerma.js'))) {
