@@ -35,12 +35,12 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   return json as T;
 }
 
-/** The same, but a 404 (nothing there yet: no model, no contact) is null instead of an error. */
-export async function apiOrNull<T>(path: string): Promise<T | null> {
-  try {
-    return await api<T>(path);
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) return null;
-    throw error;
-  }
+/** What the workspace has, so pages ask only for what exists (no 404s to show in the console). */
+export interface Status {
+  workspace: { id: string; name: string; timeZone: string; currency: string };
+  scoringModel: { version: number; name: string } | null;
+  predictiveModel: { version: number; kind: string; outcome: string } | null;
+  hasSpend: boolean;
 }
+
+export const status = (): Promise<Status> => api<Status>('/api/status');

@@ -44,13 +44,29 @@ export function dailyChart(
       points: { show: true, size: 10, fill: '#ffd000', stroke: COLORS[i % COLORS.length] },
     });
   }
+  // The first series (traffic) on the left axis; the smaller ones (contacts, leads) on their own axis on the right.
+  const scale = (i: number) => (i === 0 ? 'y' : 'small');
+  for (const [i, m] of marks.entries()) m.scale = scale(i);
   new uPlot(
     {
       width: width(el),
       height: 260,
+      axes: [
+        {},
+        { scale: 'y', label: series[0]?.label },
+        {
+          scale: 'small',
+          side: 1,
+          grid: { show: false },
+          label: series
+            .slice(1)
+            .map((s) => s.label)
+            .join(', '),
+        },
+      ],
       series: [
         {},
-        ...series.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 2 })),
+        ...series.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 2, scale: scale(i) })),
         ...marks,
       ],
     },

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { snakeCase } from '../identity/import-contacts-csv.js';
 import { type BehaviourEvent, learnVocabulary } from '../predictive/behaviour-features.js';
 import { contactRawRow } from '../predictive/contact-raw-row.js';
 import type { ModelKind } from '../predictive/predictive-model.js';
@@ -50,7 +51,8 @@ export async function trainFromContacts(
     progress('reading contacts', done, total);
   }
   const vocabulary = learnVocabulary(labelled.map((l) => l.contact.events.filter((e: BehaviourEvent) => e.at <= l.at)));
-  const excluded = new Set(request.exclude);
+  // A column name excludes the trait `kerma import contacts` made of it too (`Lead Quality` → `lead_quality`).
+  const excluded = new Set(request.exclude.flatMap((c) => [c, snakeCase(c)]));
   const rows: RawRow[] = labelled.map(({ contact, at }) => {
     const trait = outcomeTrait(request.outcome, contact.traits);
     const contactExcluded = trait ? new Set([...excluded, trait]) : excluded;

@@ -1,4 +1,4 @@
-import { ApiError, api, apiOrNull } from '../api.js';
+import { ApiError, api, status as workspaceStatus } from '../api.js';
 import { type Child, empty, h, replace, table } from '../dom.js';
 import { date, pct } from '../format.js';
 import type { Contact } from './leads.js';
@@ -58,10 +58,11 @@ const REASONS = ['not_in_icp', 'no_budget', 'no_authority', 'duplicate', 'bad_da
 
 /** One lead: score explanation, the prediction's factors, touches, stages and events; accept or reject an MQL. */
 export async function leadPage(root: HTMLElement, id: string): Promise<void> {
-  const [c, score, prediction] = await Promise.all([
-    api<Detail>(`/api/contacts/${encodeURIComponent(id)}?eventsLimit=100`),
-    apiOrNull<Score>(`/api/contacts/${encodeURIComponent(id)}/score`),
-    apiOrNull<Prediction>(`/api/contacts/${encodeURIComponent(id)}/prediction?factors=6`),
+  const path = `/api/contacts/${encodeURIComponent(id)}`;
+  const [c, has] = await Promise.all([api<Detail>(`${path}?eventsLimit=100`), workspaceStatus()]);
+  const [score, prediction] = await Promise.all([
+    has.scoringModel ? api<Score>(`${path}/score`) : null,
+    has.predictiveModel ? api<Prediction>(`${path}/prediction?factors=6`) : null,
   ]);
   const status = h('p', { role: 'status', class: 'status' });
   const decide = async (path: string, body: unknown) => {

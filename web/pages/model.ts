@@ -1,4 +1,4 @@
-import { ApiError, api, apiOrNull } from '../api.js';
+import { ApiError, api, status } from '../api.js';
 import { lineChart } from '../charts.js';
 import { empty, h, replace, table } from '../dom.js';
 import { dec, pct } from '../format.js';
@@ -54,9 +54,10 @@ interface Card {
 
 /** Model: the active rules, a backtest with lift and precision/recall charts and a recommended threshold, the predictive model. */
 export async function modelPage(root: HTMLElement): Promise<void> {
+  const has = await status();
   const [active, predictive] = await Promise.all([
-    apiOrNull<ActiveModel>('/api/models/active'),
-    apiOrNull<Card>('/api/predictive/models/active'),
+    has.scoringModel ? api<ActiveModel>('/api/models/active') : null,
+    has.predictiveModel ? api<Card>('/api/predictive/models/active') : null,
   ]);
   root.append(h('h1', {}, 'Scoring model'));
   if (!active) {
@@ -117,10 +118,11 @@ export async function modelPage(root: HTMLElement): Promise<void> {
 
 function backtestForm(source: string): HTMLElement {
   const out = h('div', { id: 'backtest-result' });
-  const outcome = h(
-    'select',
-    { id: 'bt-outcome' },
-    ['won', 'sql', 'stage:meeting'].map((o) => h('option', { value: o }, o)),
+  const outcome = h('input', { id: 'bt-outcome', list: 'bt-outcomes', value: 'won', required: true });
+  const outcomes = h(
+    'datalist',
+    { id: 'bt-outcomes' },
+    ['won', 'sql', 'stage:meeting', 'trait:converted'].map((o) => h('option', { value: o })),
   );
   const at = h(
     'select',
@@ -166,7 +168,7 @@ function backtestForm(source: string): HTMLElement {
     h(
       'form',
       { class: 'filters', onsubmit: run },
-      h('span', { class: 'filter' }, h('label', { for: 'bt-outcome' }, 'Outcome '), outcome),
+      h('span', { class: 'filter' }, h('label', { for: 'bt-outcome' }, 'Outcome '), outcome, outcomes),
       h('span', { class: 'filter' }, h('label', { for: 'bt-at' }, 'Score taken '), at),
       h('span', { class: 'filter' }, h('label', { for: 'bt-precision' }, 'Target precision '), precision),
       h('span', { class: 'filter' }, h('label', { for: 'bt-capacity' }, 'Sales capacity (leads/week) '), capacity),

@@ -26,6 +26,32 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: AppDeps): voi
     return reply.code(201).send({ kind: body.kind, key, note: 'shown once: only its hash is kept' });
   });
 
+  app.get('/api/status', async (request) => {
+    const workspace = await requireSecretKey(request, deps.workspaces);
+    const db = deps.storage.db;
+    const [scoring, predictive, spend] = await Promise.all([
+      db
+        .selectFrom('scoring_models')
+        .select(['version', 'name'])
+        .where('workspace_id', '=', workspace.id)
+        .where('active', '=', 1)
+        .executeTakeFirst(),
+      db
+        .selectFrom('predictive_models')
+        .select(['version', 'kind', 'outcome'])
+        .where('workspace_id', '=', workspace.id)
+        .where('active', '=', 1)
+        .executeTakeFirst(),
+      db.selectFrom('spend').select('id').where('workspace_id', '=', workspace.id).limit(1).executeTakeFirst(),
+    ]);
+    return {
+      workspace: { id: workspace.id, name: workspace.name, timeZone: workspace.timeZone, currency: workspace.currency },
+      scoringModel: scoring ?? null,
+      predictiveModel: predictive ?? null,
+      hasSpend: spend !== undefined,
+    };
+  });
+
   app.get('/api/models/active', async (request) => {
     const workspace = await requireSecretKey(request, deps.workspaces);
     const row = await deps.storage.db
