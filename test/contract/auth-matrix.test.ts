@@ -5,7 +5,15 @@ import { createTestApp, type TestApp } from '../support/test-app.js';
 import { testEngine } from '../support/test-storage.js';
 
 // CORS preflight answers any path without a key (browsers send no credentials with it).
-const PUBLIC = new Set(['GET /', 'GET /healthz', 'GET /metrics', 'GET /openapi.json', 'OPTIONS /*']);
+const PUBLIC = new Set([
+  'GET /',
+  'GET /assets/:file',
+  'GET /kerma.js',
+  'GET /healthz',
+  'GET /metrics',
+  'GET /openapi.json',
+  'OPTIONS /*',
+]);
 
 /**
  * Every route × {no key, wrong key, write key, another workspace's secret key, own secret key}: the API answers 401
