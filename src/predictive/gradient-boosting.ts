@@ -168,20 +168,15 @@ function growTree(
     const node = parent.node;
     tree.feature[node] = split.feature;
     tree.threshold[node] = edges[split.feature]![split.bin]!;
-    const left: Candidate = {
-      node: addNode(leftHist),
-      rows: leftRows,
+    const child = (hist: Float64Array, rows: Uint32Array): Candidate => ({
+      node: addNode(hist),
+      rows,
       depth: parent.depth + 1,
-      hist: leftHist,
+      hist,
       split: null,
-    };
-    const right: Candidate = {
-      node: addNode(rightHist),
-      rows: rightRows,
-      depth: parent.depth + 1,
-      hist: rightHist,
-      split: null,
-    };
+    });
+    const left = child(leftHist, leftRows);
+    const right = child(rightHist, rightRows);
     tree.left[node] = left.node;
     tree.right[node] = right.node;
     leaves++;
