@@ -132,6 +132,17 @@ describe('browser tracker in Chromium (served at /kerma.js)', () => {
     await page.goto(`${siteUrl}/?utm_source=newsletter&utm_medium=email&utm_campaign=spring-launch&gclid=abc123`);
     await page.waitForFunction(() => (window as unknown as { kerma?: unknown }).kerma !== undefined);
     await page.click('#to-pricing');
+    await page.waitForURL(/\/pricing$/);
+    // Back to the landing page (popstate), forward to pricing again (popstate): two more page views.
+    await page.goBack();
+    await page.waitForURL((u) => u.pathname === '/');
+    await page.goForward();
+    await page.waitForURL(/\/pricing$/);
+    await page.evaluate(() =>
+      (window as unknown as { kerma: { track(n: string, p: object): void } }).kerma.track('Plan Selected', {
+        plan: 'pro',
+      }),
+    );
     await page.fill('input[name=email]', 'Ada@Example.com');
     await page.fill('input[name=first_name]', 'Ada');
     await page.fill('input[name=company]', 'Analytical Engines');
@@ -151,11 +162,12 @@ describe('browser tracker in Chromium (served at /kerma.js)', () => {
     );
     const detail = await until(
       () => api<Detail>(`/api/contacts/${contacts[0]!.id}?eventsLimit=100`),
-      (d) => d.events.filter((e) => e.type === 'page').length >= 3 && d.events.some((e) => e.name === 'Form Submitted'),
+      (d) => d.events.filter((e) => e.type === 'page').length >= 5 && d.events.some((e) => e.name === 'Form Submitted'),
       'page views and the form event',
     );
     const pages = detail.events.filter((e) => e.type === 'page').map((e) => e.path);
-    expect(pages.sort()).toEqual(['/', '/pricing', '/thanks']);
+    expect(pages.sort()).toEqual(['/', '/', '/pricing', '/pricing', '/thanks']);
+    expect(detail.events.find((e) => e.name === 'Plan Selected')?.properties).toEqual({ plan: 'pro' });
     expect(detail.firstTouch).toMatchObject({
       source: 'newsletter',
       medium: 'email',
@@ -175,7 +187,9 @@ describe('browser tracker in Chromium (served at /kerma.js)', () => {
     );
     expect(identities).toContainEqual({ kind: 'anonymous', value: anonymousId });
     // The SPA view's referrer is the page it came from.
-    const pricing = rows<{ referrer: string }>("SELECT referrer FROM events WHERE path = '/pricing'");
+    const pricing = rows<{ referrer: string }>(
+      "SELECT referrer FROM events WHERE path = '/pricing' ORDER BY timestamp",
+    );
     expect(pricing[0]?.referrer).toMatch(/\/\?utm_source=newsletter/);
     expect(preflights).toEqual([]);
     expect(errors).toEqual([]);
@@ -236,6 +250,18 @@ describe('browser tracker in Chromium (served at /kerma.js)', () => {
       'the held page view',
     );
     expect(await page.evaluate(() => localStorage.getItem('kerma_consent'))).toBe('1');
+    await page.evaluate(() =>
+      (window as unknown as { kerma: { identify(id: string, t: object): void } }).kerma.identify('user-42', {
+        email: 'grace@example.com',
+        plan: 'pro',
+      }),
+    );
+    const { contacts } = await until(
+      () => api<{ contacts: Array<{ userId: string; traits: object }> }>('/api/contacts?email=grace@example.com'),
+      (r) => r.contacts.length === 1,
+      'the identified contact',
+    );
+    expect(contacts[0]).toMatchObject({ userId: 'user-42', traits: { plan: 'pro' } });
     await context.close();
   });
 
