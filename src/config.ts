@@ -26,6 +26,10 @@ const fileSchema = z
     /** Milliseconds a commit waits to gather more events (group commit). */
     commitDelayMs: z.number().min(0).max(1000).optional(),
     decayIntervalMinutes: z.number().min(0).optional(),
+    /** Raw events older than this many days are deleted (rollups stay); unset: kept for ever. */
+    retentionDays: z.number().int().positive().optional(),
+    /** Requests a minute one API key may make before 429 (ingest and read alike). */
+    rateLimitPerMinute: z.number().int().positive().optional(),
     /** Seconds between passes that score contacts whose features changed with the active predictive model. */
     predictionIntervalSeconds: z.number().min(0).optional(),
     /** production: webhook URLs must be https. */
@@ -76,6 +80,10 @@ export interface Config {
   commitDelayMs: number;
   /** How often `kerma serve` refreshes decayed scores (0: never; `kerma model refresh` does it once). */
   decayIntervalMs: number;
+  /** Raw events older than this many days are deleted by `kerma serve` (hourly) and `kerma privacy retention`. */
+  retentionDays: number | null;
+  /** Requests a minute per API key before 429 with Retry-After. */
+  rateLimitPerMinute: number;
   /** How often `kerma serve` scores changed contacts with the active predictive model (0: never). */
   predictionIntervalMs: number;
   maxEventBytes: number;
@@ -126,6 +134,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     logLevel: overrides.logLevel ?? env['KERMA_LOG_LEVEL'] ?? file.logLevel ?? 'info',
     commitDelayMs: numberFromEnv(env, 'KERMA_COMMIT_DELAY_MS') ?? file.commitDelayMs ?? 2,
     decayIntervalMs: (numberFromEnv(env, 'KERMA_DECAY_INTERVAL_MINUTES') ?? file.decayIntervalMinutes ?? 15) * 60_000,
+    retentionDays: numberFromEnv(env, 'KERMA_RETENTION_DAYS') ?? file.retentionDays ?? null,
+    rateLimitPerMinute: numberFromEnv(env, 'KERMA_RATE_LIMIT_PER_MINUTE') ?? file.rateLimitPerMinute ?? 60_000,
     predictionIntervalMs:
       (numberFromEnv(env, 'KERMA_PREDICTION_INTERVAL_SECONDS') ?? file.predictionIntervalSeconds ?? 60) * 1000,
     maxEventBytes: 32 * 1024,

@@ -33,7 +33,7 @@ export async function openRuntime(
   return {
     config,
     storage,
-    workspaces: new WorkspaceService(storage),
+    workspaces: new WorkspaceService(storage, { rateLimitPerMinute: config.rateLimitPerMinute }),
     committer,
     metrics,
     logger,

@@ -14,12 +14,14 @@ import { activeModel } from '../models/active-model.js';
 import { applyModel } from '../models/apply-model.js';
 import { startDecayScheduler } from '../models/decay-scheduler.js';
 import { startPredictionScheduler } from '../predictions/prediction-scheduler.js';
+import { startRetentionScheduler } from '../privacy/retention-scheduler.js';
 import { parseModelFile } from '../scoring/parse-model-file.js';
 import { createApp } from '../server/create-app.js';
 import { registerAutomationCommands } from './automation-commands.js';
 import { registerExportCommands } from './export-commands.js';
 import { registerModelCommands } from './model-commands.js';
 import { registerPredictiveCommands } from './predictive-commands.js';
+import { registerPrivacyCommands } from './privacy-commands.js';
 import { createLazyProgress } from './progress.js';
 import { registerReportCommands } from './report-commands.js';
 import { registerSpendImport } from './spend-commands.js';
@@ -70,6 +72,7 @@ async function serve(config: Config, banner: string[] = []): Promise<void> {
   const app = createApp(runtime);
   const stopDecay = startDecayScheduler(runtime, config.decayIntervalMs);
   const stopPredictions = startPredictionScheduler(runtime, config.predictionIntervalMs);
+  const stopRetention = startRetentionScheduler(runtime, config.retentionDays);
   const deliveries = new DeliveryWorker(runtime.storage.db, { ...config, logger: runtime.logger });
   deliveries.start(config.deliveryIntervalMs);
   const address = await app.listen({ port: config.port, host: config.host });
@@ -83,6 +86,7 @@ async function serve(config: Config, banner: string[] = []): Promise<void> {
     closing = true;
     await stopDecay();
     await stopPredictions();
+    await stopRetention();
     await deliveries.stop();
     await app.close();
     await runtime.close();
@@ -316,6 +320,7 @@ withDb(
 
 registerModelCommands<DbOptions>(program, withDb, configFrom);
 registerPredictiveCommands<DbOptions>(program, withDb, configFrom);
+registerPrivacyCommands<DbOptions>(program, withDb, configFrom);
 registerStageImport<DbOptions>(importCommand, withDb, configFrom);
 registerSpendImport<DbOptions>(importCommand, withDb, configFrom);
 registerAutomationCommands<DbOptions>(program, withDb, configFrom);

@@ -9,6 +9,7 @@ import { registerIngestRoutes } from './routes/ingest-routes.js';
 import { registerLifecycleRoutes } from './routes/lifecycle-routes.js';
 import { registerModelRoutes } from './routes/model-routes.js';
 import { registerPredictiveRoutes } from './routes/predictive-routes.js';
+import { registerPrivacyRoutes } from './routes/privacy-routes.js';
 import { registerReadRoutes } from './routes/read-routes.js';
 import { registerReportRoutes } from './routes/report-routes.js';
 import { registerSettingsRoutes } from './routes/settings-routes.js';
@@ -45,6 +46,8 @@ export function createApp(deps: AppDeps): FastifyInstance {
   app.setErrorHandler((error: FastifyError | KermaError, request, reply) => {
     if (error instanceof KermaError) {
       const status = ERROR_STATUS[error.code];
+      const retryAfter = error.details?.['retryAfterSeconds'];
+      if (typeof retryAfter === 'number') reply.header('Retry-After', String(retryAfter));
       if (status >= 500) deps.logger.warn({ code: error.code, route: request.routeOptions.url }, error.message);
       return reply.code(status).send({ error: { code: error.code, message: error.message, ...(error.details ?? {}) } });
     }
@@ -85,6 +88,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
   registerExportRoutes(app, deps);
   registerReportRoutes(app, deps);
   registerSettingsRoutes(app, deps);
+  registerPrivacyRoutes(app, deps);
   registerWebRoutes(app, deps);
 
   app.get('/healthz', async (_request, reply) => {

@@ -316,6 +316,18 @@ export interface VisitorSaltsTable {
   created_at: number;
 }
 
+export interface ConsentsTable {
+  workspace_id: string;
+  contact_id: string;
+  seq: number;
+  /** marketing, analytics, … */
+  purpose: string;
+  granted: number;
+  /** Where it was given or withdrawn: api, form, crm, import… */
+  source: string;
+  at: number;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   api_keys: ApiKeysTable;
@@ -340,4 +352,5 @@ export interface Database {
   spend: SpendTable;
   predictive_models: PredictiveModelsTable;
   visitor_salts: VisitorSaltsTable;
+  consents: ConsentsTable;
 }

@@ -434,6 +434,23 @@ const visitorSalts: Migration = {
   },
 };
 
+// Consent per contact and purpose, as a history (who said what, when, through what).
+const consents: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('consents')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('contact_id', 'text', (c) => c.notNull())
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('purpose', 'text', (c) => c.notNull())
+      .addColumn('granted', 'integer', (c) => c.notNull())
+      .addColumn('source', 'text', (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('consents_pk', ['workspace_id', 'contact_id', 'seq'])
+      .execute();
+  },
+};
+
 const provider: MigrationProvider = {
   async getMigrations() {
     return {
@@ -444,6 +461,7 @@ const provider: MigrationProvider = {
       '0005-report-indexes': reportIndexes,
       '0006-predictive': predictive,
       '0007-visitor-salts': visitorSalts,
+      '0008-consents': consents,
     };
   },
 };

@@ -3,6 +3,7 @@ import { isValidTimeZone } from '../ingest/local-day.js';
 import { newId } from '../storage/ingest-rows.js';
 import type { Storage } from '../storage/storage.js';
 import { generateKey, hashKey, type KeyKind } from './api-keys.js';
+import { RateLimiter } from './rate-limiter.js';
 
 export interface Workspace {
   id: string;
@@ -31,7 +32,14 @@ const CACHE_MS = 10_000;
 export class WorkspaceService {
   private readonly keyCache = new Map<string, { owner: KeyOwner | null; until: number }>();
 
-  constructor(private readonly storage: Storage) {}
+  private readonly limiter: RateLimiter | null;
+
+  constructor(
+    private readonly storage: Storage,
+    options: { rateLimitPerMinute?: number } = {},
+  ) {
+    this.limiter = options.rateLimitPerMinute ? new RateLimiter(options.rateLimitPerMinute) : null;
+  }
 
   async create(name: string, options: { timeZone?: string; currency?: string } = {}): Promise<CreatedWorkspace> {
     const trimmed = name.trim();
@@ -148,7 +156,7 @@ export class WorkspaceService {
     const now = Date.now();
     const hash = hashKey(key);
     const hit = this.keyCache.get(hash);
-    if (hit && hit.until > now) return hit.owner;
+    if (hit && hit.until > now) return this.limited(hash, hit.owner, now);
     const row = await this.storage.db
       .selectFrom('api_keys')
       .innerJoin('workspaces', 'workspaces.id', 'api_keys.workspace_id')
@@ -165,6 +173,17 @@ export class WorkspaceService {
     const owner: KeyOwner | null = row ? { kind: row.kind, workspace: toWorkspace({ ...row, id: row.id }) } : null;
     if (this.keyCache.size > 10_000) this.keyCache.clear();
     this.keyCache.set(hash, { owner, until: now + CACHE_MS });
+    return this.limited(hash, owner, now);
+  }
+
+  /** A valid key over its rate limit is refused with 429 and when to retry; unknown keys are not counted. */
+  private limited(hash: string, owner: KeyOwner | null, now: number): KeyOwner | null {
+    if (!owner || !this.limiter) return owner;
+    const taken = this.limiter.take(hash, now);
+    if (!taken.ok)
+      throw new KermaError('rate_limited', `too many requests with this key; retry in ${taken.retryAfterSeconds} s`, {
+        retryAfterSeconds: taken.retryAfterSeconds,
+      });
     return owner;
   }
 }

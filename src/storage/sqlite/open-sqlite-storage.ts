@@ -12,6 +12,8 @@ function openConnection(file: string): BetterSqlite3.Database {
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 15000');
   db.pragma('foreign_keys = ON');
+  // Deleted content is overwritten with zeros, so an erased person cannot be read back from free pages.
+  db.pragma('secure_delete = ON');
   db.pragma('cache_size = -65536');
   db.pragma('mmap_size = 268435456');
   db.pragma('wal_autocheckpoint = 8000');

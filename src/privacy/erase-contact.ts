@@ -1,0 +1,191 @@
+import { type Kysely, PostgresAdapter, sql, type Transaction } from 'kysely';
+import { lockWorkspace } from '../models/lock-workspace.js';
+import type { Database } from '../storage/database-schema.js';
+
+export interface ErasedRows {
+  contact: number;
+  identities: number;
+  events: number;
+  visitors: number;
+  sessions: number;
+  scores: number;
+  scoreChanges: number;
+  stageChanges: number;
+  crmUpdates: number;
+  rejections: number;
+  outbox: number;
+  deliveries: number;
+  deliveryAttempts: number;
+  consents: number;
+}
+
+// Delete in chunks: SQLite allows 32 766 bound values.
+const CHUNK = 500;
+
+/**
+ * Erases a person (GDPR art. 17 / CCPA deletion): the contact and every row holding its data — identities, events
+ * (also those of its anonymous ids before it identified), visitors, sessions, scores and their history, stage
+ * history, CRM updates, sales rejections, outbox rows, deliveries and their attempts, consent records — in one
+ * transaction under the workspace's write lock. The daily rollups keep their counts (they hold no person). After the
+ * commit the freed space is wiped: on SQLite (secure_delete is on) the WAL is checkpointed and truncated so old
+ * page images go; on PostgreSQL the touched tables are vacuumed so dead row versions go.
+ * @example await eraseContact(db, workspaceId, 'c_…') // { contact: 1, events: 42, … } or null
+ */
+export async function eraseContact(
+  db: Kysely<Database>,
+  workspaceId: string,
+  contactId: string,
+): Promise<ErasedRows | null> {
+  const erased = await db.transaction().execute(async (trx) => {
+    await lockWorkspace(trx, workspaceId);
+    const contact = await trx
+      .selectFrom('contacts')
+      .select('id')
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '=', contactId)
+      .executeTakeFirst();
+    if (!contact) return null;
+    const identities = await trx
+      .selectFrom('identities')
+      .select(['kind', 'value'])
+      .where('workspace_id', '=', workspaceId)
+      .where('contact_id', '=', contactId)
+      .execute();
+    const anonymousIds = identities.filter((i) => i.kind === 'anonymous').map((i) => i.value);
+    const visitors = await trx
+      .selectFrom('visitors')
+      .select('anonymous_id')
+      .where('workspace_id', '=', workspaceId)
+      .where('contact_id', '=', contactId)
+      .execute();
+    const anonymous = [...new Set([...anonymousIds, ...visitors.map((v) => v.anonymous_id)])];
+    const deliveryIds = (
+      await trx
+        .selectFrom('deliveries')
+        .select('id')
+        .where('workspace_id', '=', workspaceId)
+        .where('contact_id', '=', contactId)
+        .execute()
+    ).map((d) => d.id);
+    const rows: ErasedRows = {
+      contact: 0,
+      identities: 0,
+      events: 0,
+      visitors: 0,
+      sessions: 0,
+      scores: 0,
+      scoreChanges: 0,
+      stageChanges: 0,
+      crmUpdates: 0,
+      rejections: 0,
+      outbox: 0,
+      deliveries: 0,
+      deliveryAttempts: 0,
+      consents: 0,
+    };
+    const count = (r: Array<{ numDeletedRows: bigint }>) => r.reduce((s, x) => s + Number(x.numDeletedRows), 0);
+    const byContact = async (table: ContactTable) =>
+      count(
+        await trx
+          .deleteFrom(table)
+          .where('workspace_id', '=', workspaceId)
+          .where('contact_id', '=', contactId)
+          .execute(),
+      );
+    for (const chunk of chunks(deliveryIds)) {
+      rows.deliveryAttempts += count(
+        await trx
+          .deleteFrom('delivery_attempts')
+          .where('workspace_id', '=', workspaceId)
+          .where('delivery_id', 'in', chunk)
+          .execute(),
+      );
+    }
+    rows.deliveries = await byContact('deliveries');
+    rows.outbox = await byContact('outbox');
+    rows.events = await byContact('events');
+    for (const chunk of chunks(anonymous)) {
+      rows.events += count(
+        await trx
+          .deleteFrom('events')
+          .where('workspace_id', '=', workspaceId)
+          .where('anonymous_id', 'in', chunk)
+          .execute(),
+      );
+      rows.sessions += count(
+        await trx
+          .deleteFrom('sessions')
+          .where('workspace_id', '=', workspaceId)
+          .where('anonymous_id', 'in', chunk)
+          .execute(),
+      );
+      rows.visitors += count(
+        await trx
+          .deleteFrom('visitors')
+          .where('workspace_id', '=', workspaceId)
+          .where('anonymous_id', 'in', chunk)
+          .execute(),
+      );
+    }
+    rows.sessions += await byContact('sessions');
+    rows.visitors += await byContact('visitors');
+    rows.scores = await byContact('contact_scores');
+    rows.scoreChanges = await byContact('score_changes');
+    rows.stageChanges = await byContact('stage_changes');
+    rows.crmUpdates = await byContact('crm_updates');
+    rows.rejections = await byContact('sales_rejections');
+    rows.consents = await byContact('consents');
+    rows.identities = await byContact('identities');
+    rows.contact = count(
+      await trx.deleteFrom('contacts').where('workspace_id', '=', workspaceId).where('id', '=', contactId).execute(),
+    );
+    return rows;
+  });
+  if (erased) await wipeFreedSpace(db);
+  return erased;
+}
+
+type ContactTable =
+  | 'deliveries'
+  | 'outbox'
+  | 'events'
+  | 'sessions'
+  | 'visitors'
+  | 'contact_scores'
+  | 'score_changes'
+  | 'stage_changes'
+  | 'crm_updates'
+  | 'sales_rejections'
+  | 'consents'
+  | 'identities';
+
+const ERASED_TABLES: ContactTable[] = [
+  'deliveries',
+  'outbox',
+  'events',
+  'sessions',
+  'visitors',
+  'contact_scores',
+  'score_changes',
+  'stage_changes',
+  'crm_updates',
+  'sales_rejections',
+  'consents',
+  'identities',
+];
+
+/** After deletes: no old copy of a deleted row stays readable in the database files. */
+export async function wipeFreedSpace(db: Kysely<Database> | Transaction<Database>): Promise<void> {
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    for (const table of [...ERASED_TABLES, 'contacts', 'delivery_attempts'])
+      await sql`vacuum ${sql.table(table)}`.execute(db);
+  } else {
+    await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db);
+  }
+}
+
+function chunks<T>(values: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < values.length; i += CHUNK) out.push(values.slice(i, i + CHUNK));
+  return out;
+}
