@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readCsv } from '../csv/read-csv.js';
+import { readCsv, withSkipped } from '../csv/read-csv.js';
 import { KermaError } from '../errors.js';
 import type { IngestEvent } from '../ingest/ingest-event.js';
 import { normalizeSegment } from '../ingest/normalize-segment.js';
@@ -161,5 +161,6 @@ export async function importContactsCsv(
   }
   await flush();
   options.onProgress?.(total, total);
+  result.rejected = withSkipped(result.rejected, csv.skipped);
   return result;
 }

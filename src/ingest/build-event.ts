@@ -108,7 +108,8 @@ export function buildEvent(raw: RawEventFields, request: RequestInfo, rawItem: u
     sentAt: parseTime(raw.sentAt),
   };
   for (const [field, value] of Object.entries(times)) {
-    if (value === 'invalid') return fail(`${field} is not an ISO 8601 date`);
+    if (value === 'invalid')
+      return fail(`${field} is not an ISO 8601 date (or epoch milliseconds) between 1970 and 2200`);
   }
   const timestamp = correctClockSkew({
     timestamp: times.timestamp as number | null,

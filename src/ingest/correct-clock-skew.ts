@@ -2,11 +2,18 @@ const FUTURE_TOLERANCE_MS = 60_000;
 
 export type ParsedTime = number | 'invalid' | null;
 
-/** Epoch ms of an ISO string or epoch number; null when absent, 'invalid' when present but unreadable. */
+/** Event times Kerma accepts: from 1970 to 2200 (epoch ms); anything else is a client bug, not a date. */
+const EARLIEST = 0;
+const LATEST = Date.UTC(2200, 0, 1);
+
+/**
+ * Epoch ms of an ISO string or epoch number; null when absent, 'invalid' when present but unreadable or outside
+ * 1970–2200.
+ */
 export function parseTime(value: unknown): ParsedTime {
   if (value === undefined || value === null || value === '') return null;
   const ms = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : Number.NaN;
-  return Number.isFinite(ms) ? ms : 'invalid';
+  return Number.isFinite(ms) && ms >= EARLIEST && ms <= LATEST ? ms : 'invalid';
 }
 
 /**
@@ -29,5 +36,7 @@ export function correctClockSkew(t: {
     else if (t.sentAt != null) result = t.receivedAt - (t.sentAt - base);
     else result = base;
   }
+  // A skew correction from a wild sentAt can leave the range: then the receiving time is the best there is.
+  if (!(result >= EARLIEST)) return t.receivedAt;
   return result > t.receivedAt + FUTURE_TOLERANCE_MS ? t.receivedAt : result;
 }

@@ -86,7 +86,18 @@ export class GroupCommitter {
         p.resolve(outcomes[i]!);
       });
     } catch (error) {
-      for (const p of taken) p.reject(error);
+      if (taken.length === 1) taken[0]!.reject(error);
+      // One request's events must not fail the others it was grouped with: commit each alone, so only the request
+      // that cannot be stored (or every one, when the database is down) is refused.
+      else
+        for (const p of taken) {
+          try {
+            const [outcome] = await this.storage.ingest([p.batch]);
+            p.resolve(outcome!);
+          } catch (alone) {
+            p.reject(alone);
+          }
+        }
     } finally {
       this.flushing = false;
       if (this.queue.length > 0) this.schedule();

@@ -1,4 +1,4 @@
-import { readCsv } from '../csv/read-csv.js';
+import { readCsv, withSkipped } from '../csv/read-csv.js';
 import { KermaError } from '../errors.js';
 import type { Storage } from '../storage/storage.js';
 import type { Workspace } from '../workspaces/workspace-service.js';
@@ -169,5 +169,6 @@ export async function importStagesCsv(
   await flush();
   options.onProgress?.(csv.total, csv.total);
   result.rejected.sort((a, b) => a.line - b.line);
+  result.rejected = withSkipped(result.rejected, csv.skipped);
   return result;
 }

@@ -1,4 +1,4 @@
-import { readCsv } from '../csv/read-csv.js';
+import { readCsv, withSkipped } from '../csv/read-csv.js';
 import { yesNo } from '../models/backtest-options.js';
 import type { RawRow } from '../predictive/raw-row.js';
 
@@ -40,5 +40,5 @@ export async function readTrainingCsv(
     }
     options.onProgress?.(bytes, csv.total);
   }
-  return { rows, labels, columns: columns ?? [], rejected };
+  return { rows, labels, columns: columns ?? [], rejected: withSkipped(rejected, csv.skipped) };
 }

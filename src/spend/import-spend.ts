@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { type CompiledChannelRules, groupChannel } from '../attribution/group-channel.js';
-import { readCsv } from '../csv/read-csv.js';
+import { readCsv, withSkipped } from '../csv/read-csv.js';
 import { KermaError } from '../errors.js';
 import type { Database, SpendTable } from '../storage/database-schema.js';
 
@@ -245,5 +245,6 @@ export async function importSpendCsv(
   await saveSpend(db, workspaceId, pending, options.channelRules);
   result.stored += pending.length;
   options.onProgress?.(csv.total, csv.total);
+  result.rejected = withSkipped(result.rejected, csv.skipped);
   return result;
 }

@@ -132,7 +132,10 @@ export function registerLifecycleRoutes(app: FastifyInstance, deps: AppDeps): vo
     if (failed.length === 0) return summary;
     const codes = new Set(failed.map((f) => f.code));
     const status = failed.length === outcomes.length && codes.size === 1 ? ERROR_STATUS[failed[0]!.code] : 207;
-    return reply.code(status).send(summary);
+    if (status === 207) return reply.code(status).send(summary);
+    // Nothing applied: an error like any other 4xx, with the per-item results beside it.
+    const message = `no update was applied: ${failed[0]!.message}${failed.length > 1 ? ` (and ${failed.length - 1} more, see results)` : ''}`;
+    return reply.code(status).send({ error: { code: failed[0]!.code, message }, ...summary });
   });
 
   app.post('/api/contacts/:id/accept', async (request) => {
