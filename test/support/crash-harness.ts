@@ -12,6 +12,8 @@ export interface RunningServer {
   url: string;
   /** Everything the server wrote to stderr so far, for a failing test to show. */
   stderr(): string;
+  /** Everything it wrote to stdout so far. */
+  stdout(): string;
 }
 
 /** Starts the built `kerma serve` on a free port and resolves with its URL. */
@@ -26,7 +28,7 @@ export function startServer(dbArgs: string[], env: NodeJS.ProcessEnv = {}): Prom
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const match = out.match(/listening on (http:\/\/\S+)/);
-      if (match) resolve({ child, url: match[1]!, stderr: () => err });
+      if (match) resolve({ child, url: match[1]!, stderr: () => err, stdout: () => out });
     });
     child.stderr!.on('data', (d: Buffer) => {
       err += d.toString();
