@@ -86,9 +86,9 @@ export class GroupCommitter {
         p.resolve(outcomes[i]!);
       });
     } catch (error) {
-      if (taken.length === 1) taken[0]!.reject(error);
       // One request's events must not fail the others it was grouped with: commit each alone, so only the request
-      // that cannot be stored (or every one, when the database is down) is refused.
+      // that cannot be stored is refused. A database that is down refuses them all at once.
+      if (taken.length === 1 || !(await this.storage.ping())) for (const p of taken) p.reject(error);
       else
         for (const p of taken) {
           try {
