@@ -3,7 +3,10 @@ import { isPlaceholderId } from '../../src/identity/is-placeholder-id.js';
 import { anonymizeIp } from '../../src/ingest/anonymize-ip.js';
 import { classifyUserAgent } from '../../src/ingest/classify-user-agent.js';
 import { correctClockSkew, parseTime } from '../../src/ingest/correct-clock-skew.js';
+import { GroupCommitter } from '../../src/ingest/group-committer.js';
+import type { IngestEvent } from '../../src/ingest/ingest-event.js';
 import { localDay } from '../../src/ingest/local-day.js';
+import type { WorkspaceBatch } from '../../src/storage/storage.js';
 
 describe('correctClockSkew', () => {
   it('applies receivedAt − (sentAt − originalTimestamp)', () => {
@@ -22,6 +25,10 @@ describe('correctClockSkew', () => {
     expect(parseTime(5)).toBe(5);
     expect(parseTime(undefined)).toBeNull();
     expect(parseTime('yesterday-ish')).toBe('invalid');
+    // Numbers a Date cannot hold, or far outside any event's time, are not dates (found by fuzzing).
+    expect(parseTime(-3.5e242)).toBe('invalid');
+    expect(parseTime(Date.UTC(2300, 0, 1))).toBe('invalid');
+    expect(correctClockSkew({ originalTimestamp: 1_000, sentAt: 9e15, receivedAt: 10_000 })).toBe(10_000);
     expect(parseTime({})).toBe('invalid');
   });
 });
@@ -70,5 +77,44 @@ describe('localDay', () => {
     expect(localDay(Date.UTC(2026, 0, 1, 18, 30), 'Asia/Kolkata')).toBe('2026-01-02');
     expect(localDay(Date.UTC(2026, 0, 1, 18, 15), 'Asia/Kathmandu')).toBe('2026-01-02');
     expect(localDay(Date.UTC(2026, 0, 1, 18, 14), 'Asia/Kathmandu')).toBe('2026-01-01');
+  });
+});
+
+describe('group commit isolation', () => {
+  // A storage whose commit fails whenever a batch holds the poison event: the committer's own logic under test.
+  const storage = (up: () => boolean) => ({
+    engine: 'sqlite' as const,
+    db: null as never,
+    calls: 0,
+    async ingest(batches: WorkspaceBatch[]) {
+      this.calls++;
+      if (!up() || batches.some((b) => b.events.some((e) => e.messageId === 'poison'))) throw new Error('cannot store');
+      return batches.map((b) => ({ inserted: b.events.length, duplicates: 0 }));
+    },
+    async ping() {
+      return up();
+    },
+    async close() {},
+  });
+  const batch = (id: string) => ({ workspaceId: 'ws', timeZone: 'UTC', events: [{ messageId: id } as IngestEvent] });
+
+  it('one request that cannot be stored fails alone; the requests grouped with it are stored', async () => {
+    const s = storage(() => true);
+    const committer = new GroupCommitter(s, { delayMs: 20, maxEvents: 100, maxQueuedEvents: 1000 });
+    const results = await Promise.allSettled([
+      committer.submit(batch('a')),
+      committer.submit(batch('poison')),
+      committer.submit(batch('b')),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(s.calls).toBe(4);
+  });
+
+  it('when the database is down, every grouped request is refused at once', async () => {
+    const s = storage(() => false);
+    const committer = new GroupCommitter(s, { delayMs: 20, maxEvents: 100, maxQueuedEvents: 1000 });
+    const results = await Promise.allSettled([committer.submit(batch('a')), committer.submit(batch('b'))]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(s.calls).toBe(1);
   });
 });
