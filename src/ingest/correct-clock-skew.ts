@@ -7,13 +7,14 @@ const EARLIEST = 0;
 const LATEST = Date.UTC(2200, 0, 1);
 
 /**
- * Epoch ms of an ISO string or epoch number; null when absent, 'invalid' when present but unreadable or outside
- * 1970–2200.
+ * Epoch ms (whole) of an ISO string or epoch number; null when absent, 'invalid' when present but unreadable or
+ * outside 1970–2200.
  */
 export function parseTime(value: unknown): ParsedTime {
   if (value === undefined || value === null || value === '') return null;
   const ms = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : Number.NaN;
-  return Number.isFinite(ms) && ms >= EARLIEST && ms <= LATEST ? ms : 'invalid';
+  // Whole milliseconds: times are stored as integers (PostgreSQL bigint refuses 1.5).
+  return Number.isFinite(ms) && ms >= EARLIEST && ms <= LATEST ? Math.floor(ms) : 'invalid';
 }
 
 /**

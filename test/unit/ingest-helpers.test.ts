@@ -28,6 +28,7 @@ describe('correctClockSkew', () => {
     // Numbers a Date cannot hold, or far outside any event's time, are not dates (found by fuzzing).
     expect(parseTime(-3.5e242)).toBe('invalid');
     expect(parseTime(Date.UTC(2300, 0, 1))).toBe('invalid');
+    expect(parseTime(1_700_000_000_000.7)).toBe(1_700_000_000_000);
     expect(correctClockSkew({ originalTimestamp: 1_000, sentAt: 9e15, receivedAt: 10_000 })).toBe(10_000);
     expect(parseTime({})).toBe('invalid');
   });
