@@ -104,29 +104,21 @@ export async function eraseContact(
     rows.deliveries = await byContact('deliveries');
     rows.outbox = await byContact('outbox');
     rows.events = await byContact('events');
-    for (const chunk of chunks(anonymous)) {
-      rows.events += count(
-        await trx
-          .deleteFrom('events')
-          .where('workspace_id', '=', workspaceId)
-          .where('anonymous_id', 'in', chunk)
-          .execute(),
-      );
-      rows.sessions += count(
-        await trx
-          .deleteFrom('sessions')
-          .where('workspace_id', '=', workspaceId)
-          .where('anonymous_id', 'in', chunk)
-          .execute(),
-      );
-      rows.visitors += count(
-        await trx
-          .deleteFrom('visitors')
-          .where('workspace_id', '=', workspaceId)
-          .where('anonymous_id', 'in', chunk)
-          .execute(),
-      );
-    }
+    const byAnonymous = async (table: 'events' | 'sessions' | 'visitors') => {
+      let n = 0;
+      for (const chunk of chunks(anonymous))
+        n += count(
+          await trx
+            .deleteFrom(table)
+            .where('workspace_id', '=', workspaceId)
+            .where('anonymous_id', 'in', chunk)
+            .execute(),
+        );
+      return n;
+    };
+    rows.events += await byAnonymous('events');
+    rows.sessions += await byAnonymous('sessions');
+    rows.visitors += await byAnonymous('visitors');
     rows.sessions += await byContact('sessions');
     rows.visitors += await byContact('visitors');
     rows.scores = await byContact('contact_scores');
