@@ -27,6 +27,7 @@ interface TrainOptions {
   data?: string;
   model: ModelKind;
   exclude: string[];
+  within?: number;
   seed: number;
   minRows: number;
   minPositives: number;
@@ -94,6 +95,12 @@ export function registerPredictiveCommands<T extends { workspace?: string }>(
     .addOption(new Option('--model <kind>', 'model kind').choices(['gbdt', 'logistic']).default('gbdt'))
     .option('--exclude <columns>', 'columns or traits to leave out, comma separated (repeatable)', columnList, [])
     .addOption(
+      new Option(
+        '--within <days>',
+        'stage outcomes: reached within DAYS of creation (older contacts that have not are a no)',
+      ).argParser(whole(1)),
+    )
+    .addOption(
       new Option('--seed <n>', 'seed of the validation split').default(DEFAULT_TRAINING.seed).argParser(whole(0)),
     )
     .addOption(
@@ -108,6 +115,9 @@ export function registerPredictiveCommands<T extends { workspace?: string }>(
     .option('--json', 'print {"modelId", "validation": {"auc", "logLoss", …}} as JSON')
     .action(async (options: T & TrainOptions) => {
       const outcome = parseOutcomeOption(options.outcome, options.data);
+      if (options.within !== undefined && outcome.kind !== 'won' && outcome.kind !== 'sql' && outcome.kind !== 'stage')
+        throw new KermaError('invalid_input', '--within applies to stage outcomes: won, sql or stage:NAME');
+      const outcomeText = options.within ? `${options.outcome} within ${options.within} days` : options.outcome;
       const runtime = await openRuntime(configFrom(options));
       try {
         const ws = options.data
@@ -141,9 +151,10 @@ export function registerPredictiveCommands<T extends { workspace?: string }>(
           result = await trainFromContacts(runtime.storage.db, {
             workspaceId: ws.id,
             outcome,
-            outcomeText: options.outcome,
+            outcomeText,
             kind: options.model,
             exclude: options.exclude,
+            withinDays: options.within ?? null,
             seed: options.seed,
             minRows: options.minRows,
             minPositives: options.minPositives,

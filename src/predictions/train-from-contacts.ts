@@ -15,6 +15,8 @@ export interface TrainFromContactsRequest {
   outcomeText: string;
   kind: ModelKind;
   exclude: string[];
+  /** Stage outcomes: reached within this many days of creation (see contactLabel); null: ever. */
+  withinDays?: number | null;
   seed?: number;
   minRows?: number;
   minPositives?: number;
@@ -43,7 +45,7 @@ export async function trainFromContacts(
   let open = 0;
   for await (const ids of contactIdPages(db, request.workspaceId)) {
     for (const contact of await loadPredictionContacts(db, request.workspaceId, ids, { stages: true })) {
-      const decided = contactLabel(request.outcome, contact.history, now);
+      const decided = contactLabel(request.outcome, contact.history, now, request.withinDays ?? null);
       if (decided) labelled.push({ contact, ...decided });
       else open++;
     }

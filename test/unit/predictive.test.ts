@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { contactLabel } from '../../src/predictions/prediction-outcome.js';
 import { behaviourFeatures, learnVocabulary, pageGroup } from '../../src/predictive/behaviour-features.js';
 import { buildFeatureSpec } from '../../src/predictive/build-feature-spec.js';
 import { encodeRow } from '../../src/predictive/encode-row.js';
@@ -339,5 +340,54 @@ describe('disagreements', () => {
     const d = findDisagreements(leads, 5);
     expect(d.modelHigherThanRules.map((x) => x.id)).toEqual(['c1']);
     expect(d.rulesHigherThanModel.map((x) => x.id)).toEqual(['c9']);
+  });
+});
+
+describe('outcome labels', () => {
+  const created = Date.UTC(2026, 0, 1);
+  const contact = (reached: Record<string, number>, traits: Record<string, unknown> = {}) => ({
+    id: 'c',
+    stage: 'lost' in reached ? 'lost' : 'contact',
+    reached: new Map(Object.entries(reached)),
+    rejected: false,
+    traits,
+    createdAt: created,
+    events: [],
+  });
+  const now = created + 100 * DAY;
+
+  it('ever: reached is a yes when reached, lost is a no when lost, the rest are open', () => {
+    expect(contactLabel({ kind: 'won' }, contact({ won: created + 5 * DAY }), now)).toEqual({
+      label: true,
+      at: created + 5 * DAY,
+    });
+    expect(contactLabel({ kind: 'won' }, contact({ lost: created + 9 * DAY }), now)).toEqual({
+      label: false,
+      at: created + 9 * DAY,
+    });
+    expect(contactLabel({ kind: 'won' }, contact({ mql: created + DAY }), now)).toBeNull();
+    expect(contactLabel({ kind: 'column', column: 'Converted' }, contact({}, { converted: 'yes' }), now)).toEqual({
+      label: true,
+      at: now,
+    });
+  });
+
+  it('within N days: a yes only if reached by the deadline; a no at the deadline once it has passed', () => {
+    const mql = { kind: 'stage' as const, stage: 'mql' };
+    expect(contactLabel(mql, contact({ mql: created + 10 * DAY }), now, 30)).toEqual({
+      label: true,
+      at: created + 10 * DAY,
+    });
+    expect(contactLabel(mql, contact({ mql: created + 40 * DAY }), now, 30)).toEqual({
+      label: false,
+      at: created + 30 * DAY,
+    });
+    expect(contactLabel(mql, contact({}), now, 30)).toEqual({ label: false, at: created + 30 * DAY });
+    expect(contactLabel(mql, contact({ lost: created + 3 * DAY }), now, 30)).toEqual({
+      label: false,
+      at: created + 3 * DAY,
+    });
+    // Younger than the window and not there yet: still open.
+    expect(contactLabel(mql, contact({}), created + 10 * DAY, 30)).toBeNull();
   });
 });
