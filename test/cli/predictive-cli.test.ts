@@ -234,6 +234,9 @@ describe('kerma train / evaluate on the X Education leads', () => {
     const wrongId = kerma(['evaluate', '--db', db, '--model', '99', '--data', small, '--outcome', 'column:Converted']);
     expect(wrongId.code).toBe(2);
     expect(wrongId.stderr).toMatch(/no predictive model 99 in this workspace/);
+    const within = kerma(['train', '--db', db, '--data', small, '--outcome', 'column:Converted', '--within', '30']);
+    expect(within.code).toBe(2);
+    expect(within.stderr).toMatch(/--within applies to stage outcomes: won, sql or stage:NAME/);
     const badKind = kerma(['train', '--db', db, '--data', small, '--outcome', 'column:Converted', '--model', 'forest']);
     expect(badKind.code).toBe(2);
     expect(badKind.stderr).toMatch(/Allowed choices are gbdt, logistic/);

@@ -230,6 +230,20 @@ describe(`predictive scoring on contacts (${testEngine})`, () => {
     }
   });
 
+  it('--within: contacts past the window without the outcome count as a no, so all 400 are decided', async () => {
+    const r = await trainFromContacts(db(), {
+      workspaceId: t.workspaceId,
+      outcome: { kind: 'won' },
+      outcomeText: 'won within 30 days',
+      kind: 'logistic',
+      exclude: [],
+      withinDays: 30,
+    });
+    if (!r.ok) throw new Error(r.message);
+    expect(r.open).toBe(0);
+    expect(r.model.card).toMatchObject({ rows: 400, positives: outcomes.filter((o) => o.stage === 'won').length });
+  });
+
   it('refuses to train on too few decided outcomes, saying how many it has and needs', async () => {
     const r = await trainFromContacts(db(), {
       workspaceId: t.workspaceId,
