@@ -2,7 +2,8 @@ import { type Kysely, sql } from 'kysely';
 import { KermaError } from '../errors.js';
 import type { Database } from '../storage/database-schema.js';
 import { parseJson } from '../storage/ingest-rows.js';
-import { type ContactView, contactView } from './contact-view.js';
+import { contactView } from './contact-view.js';
+import type { ContactDetail, ContactView } from './contact-wire.js';
 
 export type ContactSort = 'created' | 'score' | 'lastSeen' | 'probability';
 
@@ -72,32 +73,6 @@ export async function listContacts(
   const last = page[page.length - 1];
   const next = rows.length > query.limit && last ? encodeCursor(Number(last[column] ?? -1), last.id) : null;
   return { contacts: page.map(contactView), next };
-}
-
-export interface ContactDetail extends ContactView {
-  identities: Array<{ kind: string; value: string; since: string }>;
-  sessions: Array<{
-    id: string;
-    startedAt: string;
-    pageViews: number;
-    channel: string;
-    source: string | null;
-    medium: string | null;
-    campaign: string | null;
-    landingPage: string | null;
-  }>;
-  events: Array<{
-    messageId: string;
-    type: string;
-    name: string | null;
-    timestamp: string;
-    url: string | null;
-    path: string | null;
-    properties: Record<string, unknown>;
-    anonymousId: string | null;
-  }>;
-  eventsNext: string | null;
-  stages: Array<{ from: string | null; to: string; at: string; source: string; reason: string | null }>;
 }
 
 /** One contact with identities, sessions (touches) and a page of its events, newest first. */

@@ -1,27 +1,9 @@
 import type { Touch } from '../attribution/touch.js';
 import type { ContactsTable } from '../storage/database-schema.js';
 import { parseJson } from '../storage/ingest-rows.js';
+import type { ContactView } from './contact-wire.js';
 
-/** The contract's Contact. */
-export interface ContactView {
-  id: string;
-  email: string | null;
-  userId: string | null;
-  traits: Record<string, unknown>;
-  stage: string;
-  /** Sales rep who owns the contact (from the newest stage update naming one). */
-  owner: string | null;
-  score: number;
-  fit: number;
-  engagement: number;
-  grade: string | null;
-  probability: number | null;
-  firstTouch: Touch | null;
-  lastTouch: Touch | null;
-  createdAt: string;
-  lastSeenAt: string;
-}
-
+/** A stored contact row as the contract's Contact. */
 export function contactView(row: ContactsTable): ContactView {
   return {
     id: row.id,

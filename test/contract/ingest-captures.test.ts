@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ContactDetail } from '../../src/contacts/contact-queries.js';
-import type { ContactView } from '../../src/contacts/contact-view.js';
+import type { ContactDetail, ContactView } from '../../src/contacts/contact-wire.js';
 import { capturedRequests, countCapturedEvents } from '../support/captures.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { testEngine } from '../support/test-storage.js';

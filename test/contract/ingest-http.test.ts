@@ -1,7 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ContactDetail } from '../../src/contacts/contact-queries.js';
-import type { ContactView } from '../../src/contacts/contact-view.js';
+import type { ContactDetail, ContactView } from '../../src/contacts/contact-wire.js';
 import type { TrafficReport } from '../../src/reports/traffic-report.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { testEngine } from '../support/test-storage.js';

@@ -4,8 +4,7 @@ import RudderAnalytics from '@rudderstack/rudder-sdk-node';
 import { Analytics as SegmentAnalytics } from '@segment/analytics-node';
 import { PostHog } from 'posthog-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ContactDetail } from '../../src/contacts/contact-queries.js';
-import type { ContactView } from '../../src/contacts/contact-view.js';
+import type { ContactDetail, ContactView } from '../../src/contacts/contact-wire.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { testEngine } from '../support/test-storage.js';
 

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ContactDetail } from '../../src/contacts/contact-queries.js';
-import type { ContactView } from '../../src/contacts/contact-view.js';
+import type { ContactDetail, ContactView } from '../../src/contacts/contact-wire.js';
 import { applyModel } from '../../src/models/apply-model.js';
 import type { ContactScoreView } from '../../src/models/contact-score.js';
 import { refreshDecayedScores } from '../../src/models/refresh-decayed-scores.js';

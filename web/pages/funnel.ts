@@ -1,29 +1,8 @@
+import type { FunnelRow } from '../../src/reports/funnel-math.js';
+import type { KpiRow } from '../../src/reports/kpi-math.js';
 import { api } from '../api.js';
 import { empty, h, replace, table } from '../dom.js';
 import { dec, money, num, pct } from '../format.js';
-
-interface FunnelRow {
-  key: string;
-  contacts: number;
-  mql: number;
-  sql: number;
-  meeting: number;
-  won: number;
-  lost: number;
-  revenue: number;
-  rates: { contactToMql: number | null; mqlToSql: number | null; mqlToWon: number | null; winRate: number | null };
-  medianCycleDays: number | null;
-}
-interface KpiRow {
-  key: string;
-  cost: number;
-  contacts: number;
-  cpl: number | null;
-  costPerSql: number | null;
-  cac: number | null;
-  roas: number | null;
-  leadQuality: number | null;
-}
 
 const DIMENSIONS = [
   ['channel', 'Channel'],

@@ -1,30 +1,9 @@
+import type { ContactView as Contact, ContactDetail as Detail } from '../../src/contacts/contact-wire.js';
+import type { Factor } from '../../src/predictive/predictive-model.js';
 import { ApiError, api, status as workspaceStatus } from '../api.js';
 import { type Child, empty, h, replace, table } from '../dom.js';
 import { date, pct } from '../format.js';
-import type { Contact } from './leads.js';
 
-interface Detail extends Contact {
-  identities: Array<{ kind: string; value: string; since: string }>;
-  sessions: Array<{
-    id: string;
-    startedAt: string;
-    pageViews: number;
-    channel: string;
-    source: string | null;
-    medium: string | null;
-    campaign: string | null;
-    landingPage: string | null;
-  }>;
-  events: Array<{
-    messageId: string;
-    type: string;
-    name: string | null;
-    timestamp: string;
-    path: string | null;
-    properties: Record<string, unknown>;
-  }>;
-  stages: Array<{ from: string | null; to: string; at: string; source: string; reason: string | null }>;
-}
 interface Score {
   total: number;
   fit: number;
@@ -38,11 +17,6 @@ interface Score {
     eventId?: string | null;
     at: string | number;
   }>;
-}
-interface Factor {
-  column: string;
-  value: unknown;
-  contribution: number;
 }
 interface Prediction {
   probability: number;

@@ -1,31 +1,7 @@
+import type { ContactView as Contact } from '../../src/contacts/contact-wire.js';
 import { api } from '../api.js';
 import { empty, h, replace } from '../dom.js';
 import { date, pct } from '../format.js';
-
-export interface Contact {
-  id: string;
-  email: string | null;
-  userId: string | null;
-  traits: Record<string, unknown>;
-  stage: string;
-  owner: string | null;
-  score: number;
-  fit: number;
-  engagement: number;
-  grade: string | null;
-  probability: number | null;
-  firstTouch: {
-    channel: string;
-    source: string | null;
-    medium: string | null;
-    campaign: string | null;
-    landingPage: string | null;
-    at: string;
-  } | null;
-  lastTouch: Contact['firstTouch'];
-  createdAt: string;
-  lastSeenAt: string;
-}
 
 const SORTS = [
   ['score', 'Score'],

@@ -1,3 +1,4 @@
+import type { Recommendation, ThresholdRow } from '../../src/scoring/backtest-metrics.js';
 import { ApiError, api, status } from '../api.js';
 import { lineChart } from '../charts.js';
 import { empty, h, replace, table } from '../dom.js';
@@ -15,15 +16,6 @@ interface ActiveModel {
     half_life_days?: number;
   };
 }
-interface ThresholdRow {
-  threshold: number;
-  above: number;
-  precision: number | null;
-  recall: number;
-  f1: number | null;
-  leadsPerWeek: number;
-}
-type Recommendation = { ok: true; threshold: number; row: ThresholdRow } | { ok: false; reason: string };
 interface Backtest {
   contacts: number;
   unknownOutcome: number;
