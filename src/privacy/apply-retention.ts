@@ -1,12 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../storage/database-schema.js';
-import { wipeFreedSpace } from './erase-contact.js';
 
 const BATCH = 5_000;
 
 /**
  * Deletes a workspace's raw events older than `days` days (by event time), a batch at a time so ingest is never
- * held up for long. Rollups, contacts, scores and stage history stay: reports keep their counts.
+ * held up for long. Rollups, contacts, scores and stage history stay: reports keep their counts. (Old events are
+ * not a person's erasure: the space is left to SQLite's reuse and PostgreSQL's autovacuum.)
  * @example await applyRetention(db, workspaceId, 365, Date.now()) // { deleted: 1234 }
  */
 export async function applyRetention(
@@ -37,6 +37,5 @@ export async function applyRetention(
       .executeTakeFirst();
     deleted += Number(r.numDeletedRows);
   }
-  if (deleted > 0) await wipeFreedSpace(db);
   return { deleted, before: new Date(cutoff).toISOString() };
 }

@@ -1,6 +1,7 @@
-import { type Kysely, PostgresAdapter, sql, type Transaction } from 'kysely';
+import { type Kysely, PostgresAdapter, sql } from 'kysely';
 import { lockWorkspace } from '../models/lock-workspace.js';
 import type { Database } from '../storage/database-schema.js';
+import type { PersonTable } from './person-tables.js';
 
 export interface ErasedRows {
   contact: number;
@@ -84,7 +85,7 @@ export async function eraseContact(
       consents: 0,
     };
     const count = (r: Array<{ numDeletedRows: bigint }>) => r.reduce((s, x) => s + Number(x.numDeletedRows), 0);
-    const byContact = async (table: ContactTable) =>
+    const byContact = async (table: PersonTable) =>
       count(
         await trx
           .deleteFrom(table)
@@ -133,47 +134,41 @@ export async function eraseContact(
     );
     return rows;
   });
-  if (erased) await wipeFreedSpace(db);
+  if (erased) await wipeFreedSpace(db, touchedTables(erased));
   return erased;
 }
 
-type ContactTable =
-  | 'deliveries'
-  | 'outbox'
-  | 'events'
-  | 'sessions'
-  | 'visitors'
-  | 'contact_scores'
-  | 'score_changes'
-  | 'stage_changes'
-  | 'crm_updates'
-  | 'sales_rejections'
-  | 'consents'
-  | 'identities';
-
-const ERASED_TABLES: ContactTable[] = [
-  'deliveries',
-  'outbox',
-  'events',
-  'sessions',
-  'visitors',
-  'contact_scores',
-  'score_changes',
-  'stage_changes',
-  'crm_updates',
-  'sales_rejections',
-  'consents',
-  'identities',
-];
-
-/** After deletes: no old copy of a deleted row stays readable in the database files. */
-export async function wipeFreedSpace(db: Kysely<Database> | Transaction<Database>): Promise<void> {
+/**
+ * After deletes: no old copy of a deleted row stays readable in the database files. On PostgreSQL only the tables
+ * that lost rows are vacuumed (a vacuum of a large events table is not free).
+ */
+export async function wipeFreedSpace(db: Kysely<Database>, tables: string[]): Promise<void> {
   if (db.getExecutor().adapter instanceof PostgresAdapter) {
-    for (const table of [...ERASED_TABLES, 'contacts', 'delivery_attempts'])
-      await sql`vacuum ${sql.table(table)}`.execute(db);
+    for (const table of tables) await sql`vacuum ${sql.table(table)}`.execute(db);
   } else {
     await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db);
   }
+}
+
+/** The tables an erase deleted rows from. */
+function touchedTables(rows: ErasedRows): string[] {
+  const table: Record<keyof ErasedRows, string> = {
+    contact: 'contacts',
+    identities: 'identities',
+    events: 'events',
+    visitors: 'visitors',
+    sessions: 'sessions',
+    scores: 'contact_scores',
+    scoreChanges: 'score_changes',
+    stageChanges: 'stage_changes',
+    crmUpdates: 'crm_updates',
+    rejections: 'sales_rejections',
+    outbox: 'outbox',
+    deliveries: 'deliveries',
+    deliveryAttempts: 'delivery_attempts',
+    consents: 'consents',
+  };
+  return (Object.keys(table) as Array<keyof ErasedRows>).filter((k) => rows[k] > 0).map((k) => table[k]);
 }
 
 function chunks<T>(values: T[]): T[][] {

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { contactView } from '../contacts/contact-view.js';
 import type { Database } from '../storage/database-schema.js';
+import type { PersonTable } from './person-tables.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
 const json = (text: string | null) => (text === null ? null : (JSON.parse(text) as unknown));
@@ -18,11 +19,13 @@ export async function exportContact(db: Kysely<Database>, workspaceId: string, c
     .where('id', '=', contactId)
     .executeTakeFirst();
   if (!row) return null;
-  const where = <T extends keyof Database>(table: T) =>
+  const rowsOf = (table: Exclude<PersonTable, 'events' | 'identities' | 'deliveries'>) =>
     db
-      .selectFrom(table as 'contacts')
+      .selectFrom(table)
+      .selectAll()
       .where('workspace_id', '=', workspaceId)
-      .where('contact_id' as 'id', '=', contactId);
+      .where('contact_id', '=', contactId)
+      .execute();
   const identities = await db
     .selectFrom('identities')
     .select(['kind', 'value', 'created_at'])
@@ -75,22 +78,20 @@ export async function exportContact(db: Kysely<Database>, workspaceId: string, c
       traits: json(e.traits),
       context: json(e.context),
     })),
-    sessions: strip(
+    sessions: strip(await rowsOf('sessions')),
+    scoreChanges: strip(await rowsOf('score_changes')),
+    stageChanges: strip(await rowsOf('stage_changes')),
+    salesRejections: strip(await rowsOf('sales_rejections')),
+    consents: (
       await db
-        .selectFrom('sessions')
+        .selectFrom('consents')
         .selectAll()
         .where('workspace_id', '=', workspaceId)
         .where('contact_id', '=', contactId)
-        .execute(),
-    ),
-    scoreChanges: strip(await where('score_changes').selectAll().execute()),
-    stageChanges: strip(await where('stage_changes').selectAll().execute()),
-    salesRejections: strip(await where('sales_rejections').selectAll().execute()),
-    consents: (await where('consents').selectAll().execute()).map((c) => {
-      const r = c as unknown as Database['consents'];
-      return { purpose: r.purpose, granted: r.granted === 1, source: r.source, at: iso(r.at) };
-    }),
-    outbox: strip(await where('outbox').selectAll().execute()),
+        .orderBy('seq')
+        .execute()
+    ).map((c) => ({ purpose: c.purpose, granted: c.granted === 1, source: c.source, at: iso(c.at) })),
+    outbox: strip(await rowsOf('outbox')),
     deliveries: strip(deliveries),
     deliveryAttempts: strip(attempts),
   };
