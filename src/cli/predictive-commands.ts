@@ -10,6 +10,7 @@ import {
   activatePredictiveModel,
   listPredictiveModels,
   loadPredictiveModel,
+  predictiveModelSummary,
   savePredictiveModel,
 } from '../predictions/predictive-model-store.js';
 import { readTrainingCsv } from '../predictions/read-training-csv.js';
@@ -54,6 +55,23 @@ function parseOutcomeOption(text: string, data: string | undefined) {
   if (data && outcome.value.kind !== 'column')
     throw new KermaError('invalid_input', `--outcome: with --data the outcome is a column of the file: column:NAME`);
   return outcome.value;
+}
+
+/** The outcome column of a labelled file (`--outcome column:NAME`). */
+function fileOutcomeColumn(text: string): string {
+  const outcome = parseOutcomeOption(text, 'file');
+  if (outcome.kind !== 'column') throw new Error('parseOutcomeOption lets only a column through with a file');
+  return outcome.column;
+}
+
+/** A labelled CSV, listing on stderr the rows left out, each with its reason. */
+async function readLabelledCsv(file: string, column: string, options: Parameters<typeof readTrainingCsv>[2] = {}) {
+  const csv = await readTrainingCsv(file, column, options);
+  if (csv.rejected.length > 0) {
+    process.stderr.write(`${csv.rejected.length} row(s) left out, their outcome is not a yes or a no:\n`);
+    printRejected(csv.rejected, process.stderr);
+  }
+  return csv;
 }
 
 function parseModelId(text: string): number | 'active' {
@@ -128,15 +146,11 @@ export function registerPredictiveCommands<T extends { workspace?: string }>(
         let source = 'contacts';
         if (options.data && outcome.kind === 'column') {
           const reading = createLazyProgress('reading', ' bytes');
-          const csv = await readTrainingCsv(options.data, outcome.column, {
+          const csv = await readLabelledCsv(options.data, outcome.column, {
             exclude: options.exclude,
             onProgress: (done, total) => reading.update(done, total),
           });
           reading.stop();
-          if (csv.rejected.length > 0) {
-            process.stderr.write(`${csv.rejected.length} row(s) left out, their outcome is not a yes or a no:\n`);
-            printRejected(csv.rejected, process.stderr);
-          }
           source = `file:${basename(options.data)}`;
           result = trainPredictiveModel(csv.rows, csv.labels, csv.columns, {
             kind: options.model,
@@ -212,17 +226,12 @@ export function registerPredictiveCommands<T extends { workspace?: string }>(
     .requiredOption('--outcome <outcome>', 'column:NAME, a column of 1/0, true/false or yes/no')
     .option('--json', 'print {"rows", "positives", "auc", "logLoss", "brier", …} as JSON')
     .action(async (options: T & { model: string; data: string; outcome: string; json?: boolean }) => {
-      const outcome = parseOutcomeOption(options.outcome, options.data);
+      const column = fileOutcomeColumn(options.outcome);
       const id = parseModelId(options.model);
       await withWorkspace(configFrom(options), options.workspace, async (runtime, ws) => {
         const stored = await loadPredictiveModel(runtime.storage.db, ws.id, id);
         if (!stored) throw new KermaError('not_found', `no predictive model ${options.model} in this workspace`);
-        if (outcome.kind !== 'column') return;
-        const csv = await readTrainingCsv(options.data, outcome.column);
-        if (csv.rejected.length > 0) {
-          process.stderr.write(`${csv.rejected.length} row(s) left out, their outcome is not a yes or a no:\n`);
-          printRejected(csv.rejected, process.stderr);
-        }
+        const csv = await readLabelledCsv(options.data, column);
         if (csv.rows.length === 0)
           throw new KermaError('invalid_input', `${options.data}: no row with a yes/no outcome to evaluate on`);
         const result = evaluateOnRows(stored.model, csv);
@@ -262,9 +271,7 @@ export function registerPredictiveCommands<T extends { workspace?: string }>(
       await withWorkspace(configFrom(options), options.workspace, async (runtime, ws) => {
         const models = await listPredictiveModels(runtime.storage.db, ws.id);
         if (options.json) {
-          process.stdout.write(
-            `${JSON.stringify(models.map(({ card, ...m }) => ({ ...m, validation: { auc: card.validation.auc, logLoss: card.validation.logLoss } })))}\n`,
-          );
+          process.stdout.write(`${JSON.stringify(models.map(predictiveModelSummary))}\n`);
           return;
         }
         if (models.length === 0)

@@ -39,12 +39,6 @@ export async function contactPrediction(
   if (!active) throw new KermaError('not_found', NO_MODEL);
   const [contact] = await loadPredictionContacts(db, workspaceId, [contactId]);
   if (!contact) throw new KermaError('not_found', `no contact with id "${contactId}" in this workspace`);
-  const stored = await db
-    .selectFrom('contacts')
-    .select(['probability', 'predicted_at'])
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', contactId)
-    .executeTakeFirstOrThrow();
   const prediction = predict(active.model, contactPredictionRow(active.model, contact, Date.now()));
   const top = topFactors(prediction, factors);
   return {
@@ -59,10 +53,7 @@ export async function contactPrediction(
     negative: top.negative,
     missing: prediction.absent,
     invalid: prediction.invalid,
-    stored: {
-      probability: stored.probability,
-      at: stored.predicted_at === null ? null : Number(stored.predicted_at),
-    },
+    stored: contact.stored,
   };
 }
 

@@ -6,6 +6,8 @@ import type { Database } from '../storage/database-schema.js';
 export interface LoadedPredictionContact extends PredictionContact {
   id: string;
   history: StoredContactHistory;
+  /** The probability the last scoring pass stored, and when. */
+  stored: { probability: number | null; at: number | null };
 }
 
 /**
@@ -23,7 +25,7 @@ export async function loadPredictionContacts(
     loadContactHistoriesOf(db, workspaceId, ids, options),
     db
       .selectFrom('contacts')
-      .select(['id', 'first_channel', 'first_source', 'first_campaign', 'fit'])
+      .select(['id', 'first_channel', 'first_source', 'first_campaign', 'fit', 'probability', 'predicted_at'])
       .where('workspace_id', '=', workspaceId)
       .where('id', 'in', ids)
       .execute(),
@@ -40,6 +42,10 @@ export async function loadPredictionContacts(
       firstSource: e?.first_source ?? null,
       firstCampaign: e?.first_campaign ?? null,
       fit: Number(e?.fit ?? 0),
+      stored: {
+        probability: e?.probability ?? null,
+        at: e?.predicted_at === null || e?.predicted_at === undefined ? null : Number(e.predicted_at),
+      },
       events: h.events.map((ev) => ({ type: ev.type, name: ev.name, path: ev.path, at: ev.at })),
     };
   });

@@ -96,6 +96,16 @@ export async function listPredictiveModels(
   }));
 }
 
+/** A stored version for a list: what it is and how good it was, without its whole card. */
+export function predictiveModelSummary({ card, ...model }: StoredPredictiveModel) {
+  return {
+    ...model,
+    rows: card.rows,
+    positives: card.positives,
+    validation: { auc: card.validation.auc, logLoss: card.validation.logLoss },
+  };
+}
+
 const parsed = new Map<string, PredictiveModel>();
 
 /** One stored version (`active` for the active one), parsed; null when there is none. Parsing is cached per version. */

@@ -2,7 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { KermaError } from '../../errors.js';
 import { contactPrediction, predictionDisagreements } from '../../predictions/contact-prediction.js';
-import { listPredictiveModels, loadPredictiveModel } from '../../predictions/predictive-model-store.js';
+import {
+  listPredictiveModels,
+  loadPredictiveModel,
+  predictiveModelSummary,
+} from '../../predictions/predictive-model-store.js';
 import type { AppDeps } from '../app-deps.js';
 import { requireSecretKey } from '../authenticate.js';
 import { parseInput } from '../parse-query.js';
@@ -22,14 +26,7 @@ export function registerPredictiveRoutes(app: FastifyInstance, deps: AppDeps): v
   app.get('/api/predictive/models', async (request) => {
     const workspace = await requireSecretKey(request, deps.workspaces);
     const models = await listPredictiveModels(deps.storage.db, workspace.id);
-    return {
-      models: models.map(({ card, ...m }) => ({
-        ...m,
-        rows: card.rows,
-        positives: card.positives,
-        validation: { auc: card.validation.auc, logLoss: card.validation.logLoss },
-      })),
-    };
+    return { models: models.map(predictiveModelSummary) };
   });
 
   app.get('/api/predictive/models/:id', async (request) => {
