@@ -40,10 +40,16 @@ export async function scorePredictions(
         eb('predicted_at', '<', now - DAY_MS),
       ]),
     );
-  const { n } = await (options.all ? db.selectFrom('contacts').where('workspace_id', '=', workspaceId) : stale)
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
-  const total = Number(n);
+  // The total is only for a progress bar: the periodic pass, which has none, does not count.
+  const total = options.onProgress
+    ? Number(
+        (
+          await (options.all ? db.selectFrom('contacts').where('workspace_id', '=', workspaceId) : stale)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      )
+    : 0;
   let scored = 0;
   const pages = options.all ? contactIdPages(db, workspaceId, PAGE) : stalePages();
   async function* stalePages(): AsyncGenerator<string[]> {
