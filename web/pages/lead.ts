@@ -42,7 +42,8 @@ export async function leadPage(root: HTMLElement, id: string): Promise<void> {
   const decide = async (path: string, body: unknown) => {
     try {
       await api(`/api/contacts/${encodeURIComponent(id)}/${path}`, { method: 'POST', body });
-      location.reload();
+      // Show the lead again with its new stage (in place: no page load a later navigation could race).
+      await leadPage(root, id);
     } catch (error) {
       status.textContent = error instanceof ApiError ? error.message : String(error);
     }
