@@ -1,12 +1,10 @@
-import { type Kysely, sql } from 'kysely';
-import type { Touch } from '../attribution/touch.js';
+import { type Kysely, PostgresAdapter, type RawBuilder, sql } from 'kysely';
 import { KermaError } from '../errors.js';
 import { localDaysRange } from '../ingest/local-day.js';
 import type { RejectionReason } from '../lifecycle/rejection-reasons.js';
 import type { Database } from '../storage/database-schema.js';
-import { parseJson } from '../storage/ingest-rows.js';
 import { currencyConverter } from './convert-currency.js';
-import { type FunnelContact, type FunnelRow, funnelRows } from './funnel-math.js';
+import { type FunnelRow, type FunnelTally, funnelRow, noRejections, sortFunnelRows } from './funnel-math.js';
 
 export type FunnelDimension = 'channel' | 'source' | 'medium' | 'campaign' | 'landingPage';
 
@@ -26,7 +24,6 @@ export interface FunnelReport extends FunnelQuery {
 
 /** Contacts without a touch (imported without a source, or never seen on the site) are grouped here. */
 export const NO_TOUCH = '(none)';
-const STAGE_COLUMNS = ['mql', 'sql', 'meeting', 'won', 'lost'] as const;
 const FIRST_COLUMN = {
   channel: 'first_channel',
   source: 'first_source',
@@ -34,11 +31,14 @@ const FIRST_COLUMN = {
   campaign: 'first_campaign',
   landingPage: 'first_landing_page',
 } as const;
+const DAY = 86_400_000;
 
 /**
  * The funnel of the contacts created in a date range, grouped by the channel (or source, medium, campaign, landing
  * page) of their first or last touch: how many reached MQL, SQL, meeting, won and lost (ever, from the stage history),
  * won revenue in the workspace currency, conversion rates, median days between stages and sales rejections by reason.
+ * Counted in the database from the stage columns it keeps on each contact (a partial index holds the contacts that
+ * reached a stage), so no stage row and no contact is sent to the process.
  */
 export async function funnelReport(
   db: Kysely<Database>,
@@ -47,84 +47,77 @@ export async function funnelReport(
   exchangeRates: { base: string; rates: Record<string, number> } | null,
 ): Promise<FunnelReport> {
   const { start: lo, end: hi } = localDaysRange(query.from, query.to, workspace.timeZone);
-  const column = FIRST_COLUMN[query.by];
-  // Stage rows, deals and rejections of the cohort: joined to their contact (primary key) and kept when it was
-  // created in the range — measured faster on SQLite than an IN list of the cohort's ids.
-  const stagesOfCohort = () =>
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  // The key: the first-touch column, or a field of the last touch (a JSON document); no touch is its own group.
+  const raw =
+    query.touch === 'first'
+      ? sql`c.${sql.ref(FIRST_COLUMN[query.by])}`
+      : postgres
+        ? sql`(c.last_touch::json ->> ${sql.lit(query.by)})`
+        : sql`json_extract(c.last_touch, ${sql.lit(`$.${query.by}`)})`;
+  const key = sql<string>`coalesce(${raw}, ${sql.lit(NO_TOUCH)})`;
+  const median = (expression: RawBuilder<unknown>) =>
+    postgres
+      ? sql<number | null>`percentile_cont(0.5) within group (order by ${expression})`
+      : sql<number | null>`median(${expression})`;
+  /** Days from one stage column to another, for contacts that have both (null otherwise, which medians skip). */
+  const days = (from: string, to: string) =>
+    median(sql`cast(${sql.ref(`c.${to}`)} - ${sql.ref(`c.${from}`)} as double precision) / ${sql.lit(DAY)}`);
+  const cohort = () =>
     db
-      .selectFrom('stage_changes as s')
-      .innerJoin('contacts as c', (j) =>
-        j.onRef('c.workspace_id', '=', 's.workspace_id').onRef('c.id', '=', 's.contact_id'),
-      )
-      .where('s.workspace_id', '=', workspace.id)
+      .selectFrom('contacts as c')
+      .where('c.workspace_id', '=', workspace.id)
       .where('c.created_at', '>=', lo)
       .where('c.created_at', '<', hi);
-  const [sizes, staged, deals, rejections] = await Promise.all([
-    // Contacts per key: counted in the database for the first touch (a column); the last touch is a JSON document.
-    query.touch === 'first'
-      ? db
-          .selectFrom('contacts')
-          .select([sql<string | null>`${sql.ref(column)}`.as('key'), (eb) => eb.fn.countAll<number>().as('n')])
-          .where('workspace_id', '=', workspace.id)
-          .where('created_at', '>=', lo)
-          .where('created_at', '<', hi)
-          .groupBy(sql.ref(column))
-          .execute()
-      : db
-          .selectFrom('contacts')
-          .select(['last_touch'])
-          .where('workspace_id', '=', workspace.id)
-          .where('created_at', '>=', lo)
-          .where('created_at', '<', hi)
-          .execute()
-          .then((rows) => {
-            const counts = new Map<string | null, number>();
-            for (const r of rows) {
-              const key = lastTouchKey(r.last_touch, query.by);
-              counts.set(key, (counts.get(key) ?? 0) + 1);
-            }
-            return [...counts].map(([key, n]) => ({ key, n }));
-          }),
-    // When each contact first reached each stage: one row per contact that reached any. Grouped by the contact's
-    // primary key, so its other columns may be selected (PostgreSQL's functional dependency; SQLite allows it).
-    stagesOfCohort()
-      .select([
-        'c.id',
-        'c.created_at',
-        // The key itself: the first-touch column, or the last touch (a JSON document, read only when asked for).
-        query.touch === 'first'
-          ? sql<string | null>`c.${sql.ref(column)}`.as('key_source')
-          : sql<string | null>`c.last_touch`.as('key_source'),
-      ])
-      .select(
-        STAGE_COLUMNS.map((stage) => sql<number | null>`min(case when s.to_stage = ${stage} then s.at end)`.as(stage)),
-      )
-      .groupBy(['c.workspace_id', 'c.id'])
+  const reachedStage = () => cohort().where('c.funnel_at', 'is not', null);
+  const count = (column: string) => sql<number>`count(${sql.ref(`c.${column}`)})`;
+  const tallies = () =>
+    reachedStage().select([
+      count('mql_at').as('mql'),
+      count('sql_at').as('sql'),
+      count('meeting_at').as('meeting'),
+      count('won_at').as('won'),
+      count('lost_at').as('lost'),
+      days('mql_at', 'won_at').as('cycle'),
+      days('created_at', 'mql_at').as('contact_to_mql'),
+      days('mql_at', 'sql_at').as('mql_to_sql'),
+      days('sql_at', 'meeting_at').as('sql_to_meeting'),
+      days('meeting_at', 'won_at').as('meeting_to_won'),
+    ]);
+  const [sizes, staged, overall, revenueRows, rejectionRows] = await Promise.all([
+    cohort()
+      .select([key.as('key'), (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy(key)
       .execute(),
-    stagesOfCohort()
-      .select(['s.contact_id', 's.value', 's.currency'])
-      .where('s.to_stage', '=', 'won')
-      .where('s.value', 'is not', null)
-      .orderBy('s.at', 'desc')
-      .orderBy('s.seq', 'desc')
+    tallies().select(key.as('key')).groupBy(key).execute(),
+    // Medians of the whole cohort (they do not add up from the groups').
+    tallies().executeTakeFirstOrThrow(),
+    // Won revenue per group and currency, converted below.
+    reachedStage()
+      .select([key.as('key'), 'c.won_currency', (eb) => eb.fn.sum<number>('c.won_value').as('value')])
+      .where('c.won_at', 'is not', null)
+      .where('c.won_value', 'is not', null)
+      .groupBy([key, 'c.won_currency'])
       .execute(),
+    // Rejections are few: read from their table first, each joined to its contact (a cross join keeps that order on
+    // SQLite, which otherwise walks the cohort and looks each contact up in the rejections).
     db
       .selectFrom('sales_rejections as r')
-      .innerJoin('contacts as c', (j) =>
-        j.onRef('c.workspace_id', '=', 'r.workspace_id').onRef('c.id', '=', 'r.contact_id'),
-      )
-      .select(['r.contact_id', 'r.reason'])
+      .crossJoin('contacts as c')
+      .whereRef('c.workspace_id', '=', 'r.workspace_id')
+      .whereRef('c.id', '=', 'r.contact_id')
+      .select([key.as('key'), 'r.reason', (eb) => eb.fn.countAll<number>().as('n')])
       .where('r.workspace_id', '=', workspace.id)
       .where('c.created_at', '>=', lo)
       .where('c.created_at', '<', hi)
+      .groupBy([key, 'r.reason'])
       .execute(),
   ]);
-  // The newest value given for a won deal (a CRM may correct the amount after the win).
   const converter = currencyConverter(workspace.currency, exchangeRates);
   const revenue = new Map<string, number>();
-  for (const d of deals) {
-    if (revenue.has(d.contact_id)) continue;
-    revenue.set(d.contact_id, converter.convert(Number(d.value), d.currency ?? workspace.currency) ?? 0);
+  for (const r of revenueRows) {
+    const amount = converter.convert(Number(r.value), r.won_currency ?? workspace.currency) ?? 0;
+    revenue.set(r.key, (revenue.get(r.key) ?? 0) + amount);
   }
   if (converter.missing.size > 0) {
     const list = [...converter.missing].sort().join(', ');
@@ -133,30 +126,55 @@ export async function funnelReport(
       `won deals are in ${list} but there is no exchange rate for ${list} to ${workspace.currency}; add it to exchangeRates in the config`,
     );
   }
-  const rejected = new Map<string, RejectionReason[]>();
-  for (const r of rejections) {
-    const list = rejected.get(r.contact_id) ?? [];
-    list.push(r.reason as RejectionReason);
-    rejected.set(r.contact_id, list);
+  const rejections = new Map<string, FunnelRow['rejections']>();
+  const allRejections = noRejections();
+  for (const r of rejectionRows) {
+    const group = rejections.get(r.key) ?? noRejections();
+    for (const tally of [group, allRejections]) {
+      tally.byReason[r.reason as RejectionReason] += Number(r.n);
+      tally.total += Number(r.n);
+    }
+    rejections.set(r.key, group);
   }
-  const cohortSizes = new Map<string, number>();
-  for (const { key, n } of sizes) cohortSizes.set(key ?? NO_TOUCH, (cohortSizes.get(key ?? NO_TOUCH) ?? 0) + Number(n));
-  const at = (value: number | null) => (value === null ? null : Number(value));
-  // Only contacts that reached a stage are listed (a rejected contact was an MQL first); the others are counted.
-  const stagedContacts: FunnelContact[] = staged.map((c) => ({
-    key: (query.touch === 'first' ? c.key_source : lastTouchKey(c.key_source, query.by)) ?? NO_TOUCH,
-    createdAt: Number(c.created_at),
-    mql: at(c.mql),
-    sql: at(c.sql),
-    meeting: at(c.meeting),
-    won: at(c.won),
-    lost: at(c.lost),
-    revenue: revenue.get(c.id) ?? 0,
-    rejections: rejected.get(c.id) ?? [],
-  }));
-  return { ...query, currency: workspace.currency, ...funnelRows(stagedContacts, cohortSizes) };
-}
-
-function lastTouchKey(json: string | null, by: FunnelDimension): string | null {
-  return (parseJson<Touch>(json)?.[by] as string | null | undefined) ?? null;
+  const stagedByKey = new Map(staged.map((t) => [t.key, t]));
+  const tally = (
+    groupKey: string,
+    contacts: number,
+    t: (typeof staged)[number] | typeof overall | undefined,
+    money: number,
+    rejected: FunnelRow['rejections'],
+  ): FunnelTally => {
+    const num = (v: number | string | null | undefined) => (v === null || v === undefined ? null : Number(v));
+    return {
+      key: groupKey,
+      contacts,
+      mql: Number(t?.mql ?? 0),
+      sql: Number(t?.sql ?? 0),
+      meeting: Number(t?.meeting ?? 0),
+      won: Number(t?.won ?? 0),
+      lost: Number(t?.lost ?? 0),
+      revenue: money,
+      medianCycleDays: num(t?.cycle),
+      medianDays: {
+        contactToMql: num(t?.contact_to_mql),
+        mqlToSql: num(t?.mql_to_sql),
+        sqlToMeeting: num(t?.sql_to_meeting),
+        meetingToWon: num(t?.meeting_to_won),
+      },
+      rejections: rejected,
+    };
+  };
+  const rows = sizes.map((s) =>
+    funnelRow(
+      tally(s.key, Number(s.n), stagedByKey.get(s.key), revenue.get(s.key) ?? 0, rejections.get(s.key) ?? noRejections()),
+    ),
+  );
+  const contacts = rows.reduce((sum, r) => sum + r.contacts, 0);
+  const totalRevenue = [...revenue.values()].reduce((sum, v) => sum + v, 0);
+  return {
+    ...query,
+    currency: workspace.currency,
+    rows: sortFunnelRows(rows),
+    total: funnelRow(tally('all', contacts, overall, totalRevenue, allRejections)),
+  };
 }

@@ -3,7 +3,7 @@ import { KermaError } from '../errors.js';
 import { localDaysRange } from '../ingest/local-day.js';
 import type { Database } from '../storage/database-schema.js';
 import { currencyConverter } from './convert-currency.js';
-import { funnelRow } from './funnel-math.js';
+import { emptyFunnelRow } from './funnel-math.js';
 import { type FunnelReport, funnelReport, NO_TOUCH } from './funnel-report.js';
 import { type KpiRow, kpiRow, type LtvSettings, type SpendTotals } from './kpi-math.js';
 import { DIMENSION_COLUMN } from './traffic-report.js';
@@ -137,7 +137,7 @@ export async function kpiReport(
         key,
         spend: spend.get(key) ?? emptySpend(),
         sessions: sessions.get(key) ?? 0,
-        funnel: funnels.get(key) ?? funnelRow(key, []),
+        funnel: funnels.get(key) ?? emptyFunnelRow(key),
         qualifiedSessions: qualified.get(key)?.qualified ?? 0,
         abandonedQualifiedSessions: qualified.get(key)?.abandoned ?? 0,
       },

@@ -1,4 +1,7 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
+
+/** A column the database keeps (a trigger): read, never written by Kerma's code. */
+type Derived<T> = ColumnType<T, never, never>;
 
 /** Kysely table types. Times are epoch milliseconds; JSON columns hold text. */
 export interface WorkspacesTable {
@@ -16,6 +19,17 @@ export interface ApiKeysTable {
   prefix: string;
   created_at: number;
 }
+
+/** The contact columns the database derives from the stage history. */
+export type StageTimeColumn =
+  | 'mql_at'
+  | 'sql_at'
+  | 'meeting_at'
+  | 'won_at'
+  | 'lost_at'
+  | 'funnel_at'
+  | 'won_value'
+  | 'won_currency';
 
 export interface ContactsTable {
   workspace_id: string;
@@ -44,6 +58,17 @@ export interface ContactsTable {
   created_at: number;
   updated_at: number;
   last_seen_at: number;
+  /** When the contact first reached each funnel stage, from its stage history (kept by triggers on stage_changes). */
+  mql_at: Derived<number | null>;
+  sql_at: Derived<number | null>;
+  meeting_at: Derived<number | null>;
+  won_at: Derived<number | null>;
+  lost_at: Derived<number | null>;
+  /** The first of those: null for a contact that never reached a funnel stage. */
+  funnel_at: Derived<number | null>;
+  /** The newest won deal value given, in its currency. */
+  won_value: Derived<number | null>;
+  won_currency: Derived<string | null>;
 }
 
 export interface IdentitiesTable {
@@ -354,3 +379,6 @@ export interface Database {
   visitor_salts: VisitorSaltsTable;
   consents: ConsentsTable;
 }
+
+/** A contact as read back. */
+export type ContactRow = Selectable<ContactsTable>;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ContactState, SessionState, VisitorState } from '../ingest/ingest-state.js';
 import type { PlannedEvent } from '../ingest/plan-ingest.js';
-import type { ContactsTable, EventsTable, SessionsTable, VisitorsTable } from './database-schema.js';
+import type { ContactsTable, EventsTable, SessionsTable, StageTimeColumn, VisitorsTable } from './database-schema.js';
 
 /** Random id with a type prefix, e.g. `c_5kq2…`: a v4 UUID (122 random bits; randomUUID batches its entropy), URL-safe. */
 export function newId(prefix: string): string {
@@ -136,7 +136,16 @@ export const SESSION_STATE_COLUMNS = [
 /** The contact columns ingest owns; scoring, stage and prediction columns are left to their owners. */
 export type ContactIngestRow = Omit<
   ContactsTable,
-  'stage' | 'score' | 'fit' | 'engagement' | 'grade' | 'probability' | 'owner' | 'predicted_at' | 'prediction_model'
+  | 'stage'
+  | 'score'
+  | 'fit'
+  | 'engagement'
+  | 'grade'
+  | 'probability'
+  | 'owner'
+  | 'predicted_at'
+  | 'prediction_model'
+  | StageTimeColumn
 >;
 
 export function contactRow(workspaceId: string, c: ContactState, now: number): ContactIngestRow {

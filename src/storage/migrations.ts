@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter, sql } from 'kysely';
 
 // One migration set for both engines: only types both understand (text, bigint, integer, double precision).
 const initial: Migration = {
@@ -451,6 +451,100 @@ const consents: Migration = {
   },
 };
 
+// When each contact first reached each funnel stage, and its newest won deal value, kept on the contact by the
+// database itself whenever the stage history changes (whichever code writes it), so the funnel reads one index
+// entry per contact that reached a stage instead of grouping the history (measured 0.59 s → see bench/RESULTS.md).
+// `funnel_at` is the first of them: a partial index holds only the contacts that have one.
+const FUNNEL_STAGES = ['mql', 'sql', 'meeting', 'won', 'lost'] as const;
+
+/**
+ * The assignments that recompute a contact's stage columns from its history (correlated on `contacts`). Each reads the
+ * contact's rows by the history's primary key only: a condition on the stage in WHERE would let SQLite answer min(at)
+ * from the (workspace, stage, time) index by walking every contact's rows of that stage.
+ */
+function stageTimesAssignments() {
+  const history = sql`from stage_changes s where s.workspace_id = contacts.workspace_id and s.contact_id = contacts.id`;
+  const stages = sql.join(FUNNEL_STAGES.map((x) => sql.lit(x)));
+  const valuedWin = sql`(s.to_stage = 'won' and s.value is not null)`;
+  const firsts = [
+    ...FUNNEL_STAGES.map((stage) => sql`min(case when s.to_stage = ${sql.lit(stage)} then s.at end)`),
+    sql`min(case when s.to_stage in (${stages}) then s.at end)`,
+  ];
+  return sql`(${sql.join(FUNNEL_STAGES.map((stage) => sql.ref(`${stage}_at`)))}, funnel_at) = (select ${sql.join(firsts)} ${history}),
+    (won_value, won_currency) = (select case when ${valuedWin} then s.value end, case when ${valuedWin} then s.currency end
+      ${history} order by ${valuedWin} desc, s.at desc, s.seq desc limit 1)`;
+}
+
+const stageTimes: Migration = {
+  async up(db: Kysely<unknown>) {
+    for (const stage of FUNNEL_STAGES) await db.schema.alterTable('contacts').addColumn(`${stage}_at`, 'bigint').execute();
+    await db.schema.alterTable('contacts').addColumn('funnel_at', 'bigint').execute();
+    await db.schema.alterTable('contacts').addColumn('won_value', 'double precision').execute();
+    await db.schema.alterTable('contacts').addColumn('won_currency', 'text').execute();
+    const set = stageTimesAssignments();
+    await sql`update contacts set ${set}
+      where exists (select 1 from stage_changes s where s.workspace_id = contacts.workspace_id and s.contact_id = contacts.id)`.execute(
+      db,
+    );
+    if (db.getExecutor().adapter instanceof PostgresAdapter) {
+      // Statement triggers with transition tables: a bulk insert (a model's promotions) refreshes each contact once.
+      await sql`create function kerma_refresh_stage_times() returns trigger language plpgsql as $$
+        begin
+          update contacts set ${set}
+          from (select distinct workspace_id, contact_id from changed) k
+          where contacts.workspace_id = k.workspace_id and contacts.id = k.contact_id;
+          return null;
+        end $$`.execute(db);
+      for (const [event, tables] of [
+        ['insert', sql`new table as changed`],
+        ['delete', sql`old table as changed`],
+      ] as const) {
+        await sql`create trigger ${sql.raw(`stage_changes_times_${event}`)} after ${sql.raw(event)} on stage_changes
+          referencing ${tables} for each statement execute function kerma_refresh_stage_times()`.execute(db);
+      }
+      // An update may move a row between contacts: both the old and the new contact are refreshed.
+      await sql`create function kerma_refresh_stage_times_update() returns trigger language plpgsql as $$
+        begin
+          update contacts set ${set}
+          from (select workspace_id, contact_id from old_rows union select workspace_id, contact_id from new_rows) k
+          where contacts.workspace_id = k.workspace_id and contacts.id = k.contact_id;
+          return null;
+        end $$`.execute(db);
+      await sql`create trigger stage_changes_times_update after update on stage_changes
+        referencing old table as old_rows new table as new_rows for each statement
+        execute function kerma_refresh_stage_times_update()`.execute(db);
+    } else {
+      const refresh = (row: 'new' | 'old') =>
+        sql`update contacts set ${set} where workspace_id = ${sql.raw(row)}.workspace_id and id = ${sql.raw(row)}.contact_id;`;
+      await sql`create trigger stage_changes_times_insert after insert on stage_changes begin ${refresh('new')} end`.execute(db);
+      await sql`create trigger stage_changes_times_delete after delete on stage_changes begin ${refresh('old')} end`.execute(db);
+      await sql`create trigger stage_changes_times_update after update on stage_changes begin ${refresh('old')} ${refresh('new')} end`.execute(
+        db,
+      );
+    }
+    // The funnel's cohort scan: contacts that reached a stage, by creation time, with the keys and times it groups.
+    await db.schema
+      .createIndex('contacts_funnel')
+      .on('contacts')
+      .columns([
+        'workspace_id',
+        'created_at',
+        'first_channel',
+        'first_source',
+        'first_medium',
+        'first_campaign',
+        'first_landing_page',
+        ...FUNNEL_STAGES.map((stage) => `${stage}_at`),
+        // Named though implied by the index's condition: SQLite reads a column of the condition from the row otherwise.
+        'funnel_at',
+        'won_value',
+        'won_currency',
+      ])
+      .where(sql.ref('funnel_at'), 'is not', null)
+      .execute();
+  },
+};
+
 const provider: MigrationProvider = {
   async getMigrations() {
     return {
@@ -462,6 +556,7 @@ const provider: MigrationProvider = {
       '0006-predictive': predictive,
       '0007-visitor-salts': visitorSalts,
       '0008-consents': consents,
+      '0009-stage-times': stageTimes,
     };
   },
 };

@@ -1,21 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { currencyConverter } from '../../src/reports/convert-currency.js';
 import { findings } from '../../src/reports/findings.js';
-import { type FunnelContact, funnelRow, funnelRows, median, ratio } from '../../src/reports/funnel-math.js';
+import {
+  emptyFunnelRow,
+  type FunnelTally,
+  funnelRow,
+  median,
+  noRejections,
+  ratio,
+  sortFunnelRows,
+} from '../../src/reports/funnel-math.js';
 import { changePct, findSpikes, mad, slopePerDay } from '../../src/reports/headline-math.js';
 
-const DAY = 86_400_000;
-const contact = (key: string, stages: Partial<FunnelContact> = {}): FunnelContact => ({
+const tally = (key: string, counts: Partial<FunnelTally> = {}): FunnelTally => ({
   key,
-  createdAt: 0,
-  mql: null,
-  sql: null,
-  meeting: null,
-  won: null,
-  lost: null,
-  revenue: 0,
-  rejections: [],
-  ...stages,
+  ...{ contacts: 0, mql: 0, sql: 0, meeting: 0, won: 0, lost: 0, revenue: 0 },
+  medianCycleDays: null,
+  medianDays: { contactToMql: null, mqlToSql: null, sqlToMeeting: null, meetingToWon: null },
+  rejections: noRejections(),
+  ...counts,
 });
 
 describe('report math', () => {
@@ -28,16 +31,9 @@ describe('report math', () => {
     expect(changePct(15, 10)).toBe(50);
   });
 
-  it('funnel rows: counts, rates, medians between stages, rejections, and a total', () => {
-    const rows = funnelRows([
-      contact('ads', { mql: 0, sql: 2 * DAY, meeting: 3 * DAY, won: 10 * DAY, revenue: 500 }),
-      contact('ads', { mql: 0, sql: 4 * DAY, lost: 9 * DAY }),
-      contact('ads', { mql: DAY, rejections: ['no_budget'] }),
-      contact('ads'),
-      contact('seo', { mql: 0 }),
-    ]);
-    const ads = rows.rows[0]!;
-    expect(ads).toMatchObject({ key: 'ads', contacts: 4, mql: 3, sql: 2, meeting: 1, won: 1, lost: 1, revenue: 500 });
+  it('funnel rows: rates between stages from the counts, none where there is nothing to divide by; sorted', () => {
+    const ads = funnelRow(tally('ads', { contacts: 4, mql: 3, sql: 2, meeting: 1, won: 1, lost: 1, revenue: 500 }));
+    expect(ads).toMatchObject({ key: 'ads', contacts: 4, mql: 3, revenue: 500 });
     expect(ads.rates).toEqual({
       contactToMql: 0.75,
       mqlToSql: 2 / 3,
@@ -46,11 +42,17 @@ describe('report math', () => {
       mqlToWon: 1 / 3,
       winRate: 0.5,
     });
-    expect(ads.medianCycleDays).toBe(10);
-    expect(ads.medianDays).toEqual({ contactToMql: 0, mqlToSql: 3, sqlToMeeting: 1, meetingToWon: 7 });
-    expect(ads.rejections.byReason.no_budget).toBe(1);
-    expect(rows.total).toMatchObject({ key: 'all', contacts: 5, mql: 4, won: 1 });
-    expect(funnelRow('empty', []).rates.mqlToSql).toBeNull();
+    expect(emptyFunnelRow('empty').rates).toEqual({
+      contactToMql: null,
+      mqlToSql: null,
+      sqlToMeeting: null,
+      meetingToWon: null,
+      mqlToWon: null,
+      winRate: null,
+    });
+    const seo = funnelRow(tally('seo', { contacts: 9, mql: 2 }));
+    const email = funnelRow(tally('email', { contacts: 2, mql: 1 }));
+    expect(sortFunnelRows([email, seo, ads]).map((r) => r.key)).toEqual(['ads', 'seo', 'email']);
   });
 
   it('spikes above median + 3×MAD (MAD 0 taken as 1; no baseline when the median day is 0), and trends', () => {
@@ -80,17 +82,11 @@ describe('report math', () => {
   });
 
   it('findings say what the numbers say, and nothing where there is no data', () => {
-    const rows = funnelRows([
-      ...Array.from({ length: 20 }, (_, i) =>
-        contact(
-          'Paid Search',
-          i < 8 ? { mql: 0, sql: 1, meeting: 2, won: i < 4 ? 3 : null, revenue: 1000 } : { mql: 0 },
-        ),
-      ),
-      ...Array.from({ length: 40 }, (_, i) =>
-        contact('Paid Social', i < 2 ? { mql: 0, sql: 1, won: 2, revenue: 100 } : { mql: 0 }),
-      ),
-    ]).rows;
+    // Paid Search: 20 leads, 8 reached a meeting, 4 won (€1 000 each); Paid Social: 40 leads, 2 won (€100 each).
+    const rows = [
+      funnelRow(tally('Paid Search', { contacts: 20, mql: 20, sql: 8, meeting: 8, won: 4, revenue: 4000 })),
+      funnelRow(tally('Paid Social', { contacts: 40, mql: 40, sql: 2, won: 2, revenue: 200 })),
+    ];
     expect(findings({ funnel: rows, currency: 'EUR' }).map((f) => f.text)).toEqual([
       'Paid Search: 8 leads reached a meeting and 4 became deals worth €4 000, the most of any channel.',
       'Paid Social brought the most leads (40) but 95% stayed at MQL.',
