@@ -62,7 +62,10 @@ export function median(values: number[]): number | null {
 
 /** No rejections, by every reason. */
 export function noRejections(): FunnelRow['rejections'] {
-  return { total: 0, byReason: Object.fromEntries(REJECTION_REASONS.map((r) => [r, 0])) as Record<RejectionReason, number> };
+  return {
+    total: 0,
+    byReason: Object.fromEntries(REJECTION_REASONS.map((r) => [r, 0])) as Record<RejectionReason, number>,
+  };
 }
 
 /** A group's funnel row: its tally with the conversion rates between stages. */

@@ -85,10 +85,12 @@ export async function funnelReport(
       days('meeting_at', 'won_at').as('meeting_to_won'),
     ]);
   const [sizes, staged, overall, revenueRows, rejectionRows] = await Promise.all([
-    cohort()
-      .select([key.as('key'), (eb) => eb.fn.countAll<number>().as('n')])
-      .groupBy(key)
-      .execute(),
+    query.touch === 'first'
+      ? firstTouchSizes(db, workspace.id, FIRST_COLUMN[query.by], lo, hi)
+      : cohort()
+          .select([key.as('key'), (eb) => eb.fn.countAll<number>().as('n')])
+          .groupBy(key)
+          .execute(),
     tallies().select(key.as('key')).groupBy(key).execute(),
     // Medians of the whole cohort (they do not add up from the groups').
     tallies().executeTakeFirstOrThrow(),
@@ -166,7 +168,13 @@ export async function funnelReport(
   };
   const rows = sizes.map((s) =>
     funnelRow(
-      tally(s.key, Number(s.n), stagedByKey.get(s.key), revenue.get(s.key) ?? 0, rejections.get(s.key) ?? noRejections()),
+      tally(
+        s.key,
+        Number(s.n),
+        stagedByKey.get(s.key),
+        revenue.get(s.key) ?? 0,
+        rejections.get(s.key) ?? noRejections(),
+      ),
     ),
   );
   const contacts = rows.reduce((sum, r) => sum + r.contacts, 0);
@@ -177,4 +185,38 @@ export async function funnelReport(
     rows: sortFunnelRows(rows),
     total: funnelRow(tally('all', contacts, overall, totalRevenue, allRejections)),
   };
+}
+
+/**
+ * Contacts per first-touch key in a creation range, by a loose index scan over the key's (workspace, key, created)
+ * index: a recursive query steps from each key to the next, and each key's range is counted in the index. Grouping
+ * the cohort instead sorts every contact in it (SQLite has no hash aggregate): measured 65 ms against 5 ms over
+ * 200,000 contacts and 8 channels. Keys without contacts in the range are left out; no key is NO_TOUCH.
+ */
+async function firstTouchSizes(
+  db: Kysely<Database>,
+  workspaceId: string,
+  column: (typeof FIRST_COLUMN)[FunnelDimension],
+  lo: number,
+  hi: number,
+): Promise<Array<{ key: string; n: number }>> {
+  const col = sql.ref(`c.${column}`);
+  const inRange = sql`c.workspace_id = ${workspaceId} and c.created_at >= ${lo} and c.created_at < ${hi}`;
+  const { rows } = await sql<{ key: string | null; n: number | string }>`
+    with recursive keys(k) as (
+      select min(${col}) from contacts c where c.workspace_id = ${workspaceId}
+      union all
+      select (select min(${col}) from contacts c where c.workspace_id = ${workspaceId} and ${col} > keys.k)
+      from keys where keys.k is not null
+    )
+    select k as key, (select count(*) from contacts c where ${inRange} and ${col} = keys.k) as n
+    from keys where k is not null
+    union all
+    select null, (select count(*) from contacts c where ${inRange} and ${col} is null)`.execute(db);
+  const sizes = new Map<string, number>();
+  for (const r of rows) {
+    const key = r.key ?? NO_TOUCH;
+    if (Number(r.n) > 0) sizes.set(key, (sizes.get(key) ?? 0) + Number(r.n));
+  }
+  return [...sizes].map(([key, n]) => ({ key, n }));
 }

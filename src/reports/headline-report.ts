@@ -31,7 +31,7 @@ export interface HeadlineReport {
 /**
  * Traffic (new visitors), Contacts (new contacts) and Leads (contacts that first became an MQL) for the `days` days
  * ending `to` against the `days` before, with the daily series, spikes (median + 3 × MAD) and the trend with and
- * without them. Traffic and contacts come from the rollups; leads from the stage history.
+ * without them. Traffic and contacts come from the rollups; leads from the contacts' first MQL time (kept from the stage history).
  */
 export async function headlineReport(
   db: Kysely<Database>,
@@ -51,14 +51,13 @@ export async function headlineReport(
       .where('day', '<=', query.to)
       .groupBy('day')
       .execute(),
+    // When each contact first reached MQL: kept on the contact from its stage history.
     db
-      .selectFrom('stage_changes')
-      .select(['contact_id', (eb) => eb.fn.min('at').as('at')])
+      .selectFrom('contacts')
+      .select('mql_at as at')
       .where('workspace_id', '=', workspace.id)
-      .where('to_stage', '=', 'mql')
-      .groupBy('contact_id')
-      .having((eb) => eb.fn.min('at'), '>=', span.start)
-      .having((eb) => eb.fn.min('at'), '<', span.end)
+      .where('mql_at', '>=', span.start)
+      .where('mql_at', '<', span.end)
       .execute(),
   ]);
   const byDay = new Map<string, Record<Metric, number>>();

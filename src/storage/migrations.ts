@@ -477,7 +477,8 @@ function stageTimesAssignments() {
 
 const stageTimes: Migration = {
   async up(db: Kysely<unknown>) {
-    for (const stage of FUNNEL_STAGES) await db.schema.alterTable('contacts').addColumn(`${stage}_at`, 'bigint').execute();
+    for (const stage of FUNNEL_STAGES)
+      await db.schema.alterTable('contacts').addColumn(`${stage}_at`, 'bigint').execute();
     await db.schema.alterTable('contacts').addColumn('funnel_at', 'bigint').execute();
     await db.schema.alterTable('contacts').addColumn('won_value', 'double precision').execute();
     await db.schema.alterTable('contacts').addColumn('won_currency', 'text').execute();
@@ -516,8 +517,12 @@ const stageTimes: Migration = {
     } else {
       const refresh = (row: 'new' | 'old') =>
         sql`update contacts set ${set} where workspace_id = ${sql.raw(row)}.workspace_id and id = ${sql.raw(row)}.contact_id;`;
-      await sql`create trigger stage_changes_times_insert after insert on stage_changes begin ${refresh('new')} end`.execute(db);
-      await sql`create trigger stage_changes_times_delete after delete on stage_changes begin ${refresh('old')} end`.execute(db);
+      await sql`create trigger stage_changes_times_insert after insert on stage_changes begin ${refresh('new')} end`.execute(
+        db,
+      );
+      await sql`create trigger stage_changes_times_delete after delete on stage_changes begin ${refresh('old')} end`.execute(
+        db,
+      );
       await sql`create trigger stage_changes_times_update after update on stage_changes begin ${refresh('old')} ${refresh('new')} end`.execute(
         db,
       );
@@ -541,6 +546,31 @@ const stageTimes: Migration = {
         'won_currency',
       ])
       .where(sql.ref('funnel_at'), 'is not', null)
+      .execute();
+    // Cohort sizes per first-touch key: one index per dimension, ordered by key then creation time, so the funnel
+    // steps from key to key and counts each key's range (a loose index scan) instead of sorting the whole cohort. The
+    // cohort index of 0005 is no longer read for its dimensions; its prefix still orders contacts by creation.
+    for (const [dimension, column] of [
+      ['channel', 'first_channel'],
+      ['source', 'first_source'],
+      ['medium', 'first_medium'],
+      ['campaign', 'first_campaign'],
+      ['landing_page', 'first_landing_page'],
+    ] as const) {
+      await db.schema
+        .createIndex(`contacts_by_${dimension}`)
+        .on('contacts')
+        .columns(['workspace_id', column, 'created_at'])
+        .execute();
+    }
+    await db.schema.dropIndex('contacts_cohort').execute();
+    await db.schema.createIndex('contacts_created').on('contacts').columns(['workspace_id', 'created_at']).execute();
+    // The headline's leads: contacts that first became an MQL in a window.
+    await db.schema
+      .createIndex('contacts_mql')
+      .on('contacts')
+      .columns(['workspace_id', 'mql_at'])
+      .where(sql.ref('mql_at'), 'is not', null)
       .execute();
   },
 };

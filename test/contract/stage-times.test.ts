@@ -17,17 +17,7 @@ describe(`Stage times kept on the contact (${testEngine})`, () => {
     const db = t.runtime.storage.db;
     const stored = await db
       .selectFrom('contacts')
-      .select([
-        'id',
-        'mql_at',
-        'sql_at',
-        'meeting_at',
-        'won_at',
-        'lost_at',
-        'funnel_at',
-        'won_value',
-        'won_currency',
-      ])
+      .select(['id', 'mql_at', 'sql_at', 'meeting_at', 'won_at', 'lost_at', 'funnel_at', 'won_value', 'won_currency'])
       .where('workspace_id', '=', t.workspaceId)
       .orderBy('id')
       .execute();
@@ -131,9 +121,9 @@ describe(`Stage times kept on the contact (${testEngine})`, () => {
     expect(erased.statusCode, erased.body).toBeLessThan(300);
     const left = await compare();
     expect(left.map((c) => c.id)).not.toContain(target.id);
-    const orphans = await sql<{ n: number }>`select count(*) as n from stage_changes where contact_id = ${target.id}`.execute(
-      t.runtime.storage.db,
-    );
+    const orphans = await sql<{
+      n: number;
+    }>`select count(*) as n from stage_changes where contact_id = ${target.id}`.execute(t.runtime.storage.db);
     expect(Number(orphans.rows[0]!.n)).toBe(0);
   });
 });
