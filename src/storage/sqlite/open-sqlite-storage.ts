@@ -15,7 +15,9 @@ function openConnection(file: string): BetterSqlite3.Database {
   // Deleted content is overwritten with zeros, so an erased person cannot be read back from free pages.
   db.pragma('secure_delete = ON');
   db.pragma('cache_size = -65536');
-  db.pragma('mmap_size = 268435456');
+  // Pages are read through a memory map of up to 2 GB (SQLite's default ceiling) instead of a read call each: reading
+  // 5,000,000 events by contact went from 23.8 s to 17.7 s, system time from 6.4 s to 1.0 s (bench/RESULTS.md).
+  db.pragma('mmap_size = 2147418112');
   db.pragma('wal_autocheckpoint = 8000');
   return db;
 }
