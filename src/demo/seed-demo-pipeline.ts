@@ -56,7 +56,8 @@ export async function seedDemoPipeline(
   for (const mql of mqls) {
     const owner = OWNERS[Math.floor(random() * OWNERS.length)]!;
     const roll = random();
-    const decidedAt = Number(mql.at) + (0.1 + random() * 1.4) * DAY;
+    // Whole milliseconds: times are bigint columns, which PostgreSQL will not fill with a fraction.
+    const decidedAt = Math.round(Number(mql.at) + (0.1 + random() * 1.4) * DAY);
     if (decidedAt > options.now) continue;
     if (roll < 0.15) {
       try {
@@ -77,11 +78,11 @@ export async function seedDemoPipeline(
     if (roll > 0.75) continue;
     update(mql.contact_id, 'sql', decidedAt, { owner, reason: 'accepted by sales' });
     result.accepted++;
-    const meetingAt = decidedAt + (1 + random() * 3) * DAY;
+    const meetingAt = Math.round(decidedAt + (1 + random() * 3) * DAY);
     if (meetingAt > options.now || random() > 0.7) continue;
     update(mql.contact_id, 'meeting', meetingAt);
     result.meetings++;
-    const closedAt = meetingAt + (3 + random() * 11) * DAY;
+    const closedAt = Math.round(meetingAt + (3 + random() * 11) * DAY);
     const outcome = random();
     if (closedAt > options.now || outcome > 0.8) continue;
     if (outcome < 0.45) {
