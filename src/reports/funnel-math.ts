@@ -70,9 +70,17 @@ export function noRejections(): FunnelRow['rejections'] {
 
 /** A group's funnel row: its tally with the conversion rates between stages. */
 export function funnelRow(tally: FunnelTally): FunnelRow {
-  const { contacts, mql, sql, meeting, won, lost } = tally;
+  const { key, contacts, mql, sql, meeting, won, lost, revenue } = tally;
+  // The fields in the order the API and the CSV have always listed them.
   return {
-    ...tally,
+    key,
+    contacts,
+    mql,
+    sql,
+    meeting,
+    won,
+    lost,
+    revenue,
     rates: {
       contactToMql: ratio(mql, contacts),
       mqlToSql: ratio(sql, mql),
@@ -81,6 +89,9 @@ export function funnelRow(tally: FunnelTally): FunnelRow {
       mqlToWon: ratio(won, mql),
       winRate: ratio(won, won + lost),
     },
+    medianCycleDays: tally.medianCycleDays,
+    medianDays: tally.medianDays,
+    rejections: tally.rejections,
   };
 }
 
