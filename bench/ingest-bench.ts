@@ -12,6 +12,7 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'kerma.js');
 const DURATION = Number(process.env['BENCH_SECONDS'] ?? 15);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
+const VISITORS = 20_000;
 const BATCH = 100;
 const PG_URL = process.env['KERMA_BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/kerma_bench';
 
@@ -55,7 +56,11 @@ async function load(
   url: string,
   writeKey: string,
 ): Promise<{ rps: number; p50: number; p99: number; non2xx: number; ok: number }> {
-  const templates = realisticBatches(40, BATCH, 20_000, '__P__').map((b) => b.replace('__WRITE_KEY__', writeKey));
+  // Enough templates for every visitor of the pool to appear (ten per batch), each sent again every VISITORS / 10
+  // requests.
+  const templates = realisticBatches(VISITORS / 10, BATCH, VISITORS, '__P__').map((b) =>
+    b.replace('__WRITE_KEY__', writeKey),
+  );
   let i = 0;
   const run = autocannon({
     url: `${url}/v1/batch`,

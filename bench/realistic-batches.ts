@@ -30,7 +30,10 @@ export function realisticBatches(count: number, size: number, visitors: number, 
       // Campaign parameters only on the landing page view of a visit, as in real traffic.
       const query = i < 10 ? CHANNELS[v % CHANNELS.length]! : '';
       const url = `https://www.example.com${path}${query ? `?${query}` : ''}`;
-      const ts = new Date(now - (count * size - n) * 50).toISOString();
+      // A client's queue flushed: the batch's events happened over the 10 s before it was sent (`sentAt`), so the
+      // server's clock-skew correction places them just before each arrival — in time order per visitor, however
+      // often the template is sent again.
+      const ts = new Date(now - (size - i) * 100).toISOString();
       const context = {
         page: {
           path,
