@@ -31,7 +31,8 @@ export interface HeadlineReport {
 /**
  * Traffic (new visitors), Contacts (new contacts) and Leads (contacts that first became an MQL) for the `days` days
  * ending `to` against the `days` before, with the daily series, spikes (median + 3 × MAD) and the trend with and
- * without them. Traffic and contacts come from the rollups; leads from the contacts' first MQL time (kept from the stage history).
+ * without them. Traffic and contacts come from the rollups; leads from the contacts' first MQL time (kept from the
+ * stage history).
  */
 export async function headlineReport(
   db: Kysely<Database>,
