@@ -1,20 +1,7 @@
 import { REJECTION_REASONS, type RejectionReason } from '../lifecycle/rejection-reasons.js';
 
-/** What the database counts for a group of contacts: stage counts, revenue, medians, rejections. */
-export interface FunnelTally {
-  key: string;
-  contacts: number;
-  mql: number;
-  sql: number;
-  meeting: number;
-  won: number;
-  lost: number;
-  /** Won deal value in the workspace currency. */
-  revenue: number;
-  medianCycleDays: number | null;
-  medianDays: FunnelRow['medianDays'];
-  rejections: FunnelRow['rejections'];
-}
+/** What the database counts for a group of contacts: the row without its rates, which follow from the counts. */
+export type FunnelTally = Omit<FunnelRow, 'rates'>;
 
 export interface FunnelRates {
   contactToMql: number | null;
@@ -35,6 +22,7 @@ export interface FunnelRow {
   meeting: number;
   won: number;
   lost: number;
+  /** Won deal value in the workspace currency. */
   revenue: number;
   rates: FunnelRates;
   /** Median days from MQL to won: the sales cycle. */
