@@ -20,17 +20,6 @@ export interface ApiKeysTable {
   created_at: number;
 }
 
-/** The contact columns the database derives from the stage history. */
-export type StageTimeColumn =
-  | 'mql_at'
-  | 'sql_at'
-  | 'meeting_at'
-  | 'won_at'
-  | 'lost_at'
-  | 'funnel_at'
-  | 'won_value'
-  | 'won_currency';
-
 export interface ContactsTable {
   workspace_id: string;
   id: string;
@@ -379,6 +368,11 @@ export interface Database {
   visitor_salts: VisitorSaltsTable;
   consents: ConsentsTable;
 }
+
+/** The contact columns the database derives from the stage history (the `Derived` ones). */
+export type StageTimeColumn = {
+  [K in keyof ContactsTable]: ContactsTable[K] extends Derived<unknown> ? K : never;
+}[keyof ContactsTable];
 
 /** A contact as read back. */
 export type ContactRow = Selectable<ContactsTable>;
