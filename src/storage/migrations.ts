@@ -1,4 +1,12 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter, sql } from 'kysely';
+import {
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+  PostgresAdapter,
+  type RawBuilder,
+  sql,
+} from 'kysely';
 
 // One migration set for both engines: only types both understand (text, bigint, integer, double precision).
 const initial: Migration = {
@@ -490,13 +498,15 @@ const stageTimes: Migration = {
     );
     if (db.getExecutor().adapter instanceof PostgresAdapter) {
       // Statement triggers with transition tables: a bulk insert (a model's promotions) refreshes each contact once.
-      await sql`create function kerma_refresh_stage_times() returns trigger language plpgsql as $$
-        begin
-          update contacts set ${set}
-          from (select distinct workspace_id, contact_id from changed) k
-          where contacts.workspace_id = k.workspace_id and contacts.id = k.contact_id;
-          return null;
-        end $$`.execute(db);
+      const refreshFunction = (name: string, changedContacts: RawBuilder<unknown>) =>
+        sql`create function ${sql.raw(name)}() returns trigger language plpgsql as $$
+          begin
+            update contacts set ${set}
+            from (${changedContacts}) k
+            where contacts.workspace_id = k.workspace_id and contacts.id = k.contact_id;
+            return null;
+          end $$`.execute(db);
+      await refreshFunction('kerma_refresh_stage_times', sql`select distinct workspace_id, contact_id from changed`);
       for (const [event, tables] of [
         ['insert', sql`new table as changed`],
         ['delete', sql`old table as changed`],
@@ -505,13 +515,10 @@ const stageTimes: Migration = {
           referencing ${tables} for each statement execute function kerma_refresh_stage_times()`.execute(db);
       }
       // An update may move a row between contacts: both the old and the new contact are refreshed.
-      await sql`create function kerma_refresh_stage_times_update() returns trigger language plpgsql as $$
-        begin
-          update contacts set ${set}
-          from (select workspace_id, contact_id from old_rows union select workspace_id, contact_id from new_rows) k
-          where contacts.workspace_id = k.workspace_id and contacts.id = k.contact_id;
-          return null;
-        end $$`.execute(db);
+      await refreshFunction(
+        'kerma_refresh_stage_times_update',
+        sql`select workspace_id, contact_id from old_rows union select workspace_id, contact_id from new_rows`,
+      );
       await sql`create trigger stage_changes_times_update after update on stage_changes
         referencing old table as old_rows new table as new_rows for each statement
         execute function kerma_refresh_stage_times_update()`.execute(db);
