@@ -1,6 +1,6 @@
 const QUARTER_HOUR = 15 * 60_000;
-const formatters = new Map<string, Intl.DateTimeFormat>();
-const cache = new Map<string, string>();
+// Per time zone: its formatter and the days of the quarter hours already asked for (numeric keys: no string per call).
+const zones = new Map<string, { formatter: Intl.DateTimeFormat; days: Map<number, string> }>();
 
 /**
  * The calendar day (YYYY-MM-DD) of an instant in a time zone. Every UTC offset in use is a multiple of 15 minutes,
@@ -9,17 +9,17 @@ const cache = new Map<string, string>();
  */
 export function localDay(at: number, timeZone: string): string {
   const bucket = Math.floor(at / QUARTER_HOUR);
-  const key = `${timeZone}|${bucket}`;
-  const hit = cache.get(key);
-  if (hit) return hit;
-  let formatter = formatters.get(timeZone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
-    formatters.set(timeZone, formatter);
+  let zone = zones.get(timeZone);
+  if (!zone) {
+    const formatter = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    zone = { formatter, days: new Map() };
+    zones.set(timeZone, zone);
   }
-  const day = formatter.format(new Date(bucket * QUARTER_HOUR));
-  if (cache.size > 50_000) cache.clear();
-  cache.set(key, day);
+  const hit = zone.days.get(bucket);
+  if (hit !== undefined) return hit;
+  const day = zone.formatter.format(new Date(bucket * QUARTER_HOUR));
+  if (zone.days.size > 50_000) zone.days.clear();
+  zone.days.set(bucket, day);
   return day;
 }
 

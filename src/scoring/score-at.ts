@@ -45,6 +45,14 @@ export function statusOf(model: ScoringModel, total: number, excluded: boolean):
  * @example scoreAt(model, state, Date.now()).total
  */
 export function scoreAt(model: ScoringModel, state: ScoreState, at: number): ScoreReading {
+  // Replays read the score after every matched event; without caps there are no groups to sum separately.
+  if (model.caps.size === 0) {
+    let fit = 0;
+    for (const rule of model.fit) fit += state.fit[rule.id] ?? 0;
+    let engagement = 0;
+    for (const b of state.buckets) engagement += decay(b.value, b.halfLifeDays, b.at, at);
+    return readingOf(model, fit, engagement, state.category !== null);
+  }
   const fitGroups = new Map<string, number>();
   for (const rule of model.fit) {
     const points = state.fit[rule.id];

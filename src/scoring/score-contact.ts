@@ -40,7 +40,19 @@ export interface ScoringClock {
   dayOf(ms: number): string;
 }
 
+// Few distinct days occur in any history; the Date arithmetic per event was a measurable part of a rescore.
+const weeks = new Map<string, string>();
+
 function weekOf(day: string): string {
+  const hit = weeks.get(day);
+  if (hit !== undefined) return hit;
+  const week = mondayOf(day);
+  if (weeks.size > 10_000) weeks.clear();
+  weeks.set(day, week);
+  return week;
+}
+
+function mondayOf(day: string): string {
   const date = new Date(`${day}T00:00:00Z`);
   const monday = new Date(date.getTime() - ((date.getUTCDay() + 6) % 7) * 86_400_000);
   return monday.toISOString().slice(0, 10);
