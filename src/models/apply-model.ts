@@ -1,11 +1,12 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { localDay } from '../ingest/local-day.js';
 import { PRE_MQL_STAGES } from '../lifecycle/stages.js';
+import { packChanges } from '../scoring/packed-changes.js';
 import type { ContactScoreUpdate } from '../scoring/plan-live-scoring.js';
 import { replayContact } from '../scoring/replay-contact.js';
 import { scoreAt } from '../scoring/score-at.js';
 import type { ScoringModel } from '../scoring/scoring-model.js';
-import type { ContactScoresTable, Database, ScoreChangesTable } from '../storage/database-schema.js';
+import type { ContactScoresTable, Database } from '../storage/database-schema.js';
 import { scoreUpdateRows } from '../storage/live-scoring-rows.js';
 import { loadContactHistories, loadContactHistoriesOf, type StoredContactHistory } from './load-contact-histories.js';
 import { lockWorkspace } from './lock-workspace.js';
@@ -29,18 +30,14 @@ export interface ApplyModelRequest {
   onProgress?: (done: number, total: number) => void | Promise<void>;
 }
 
-// Rows per INSERT: SQLite allows 32 766 bound values; score_changes has 11 columns.
+// Rows per INSERT: SQLite allows 32 766 bound values; contact_scores has 12 columns.
 const CHUNK = 2_000;
 
-async function insertChunks<T extends 'contact_scores' | 'score_changes'>(
-  db: Kysely<Database>,
-  table: T,
-  rows: Array<T extends 'contact_scores' ? ContactScoresTable : ScoreChangesTable>,
-): Promise<void> {
+async function insertChunks(db: Kysely<Database>, table: 'contact_scores', rows: ContactScoresTable[]): Promise<void> {
   for (let i = 0; i < rows.length; i += CHUNK) {
     await db
       .insertInto(table)
-      .values(rows.slice(i, i + CHUNK) as never)
+      .values(rows.slice(i, i + CHUNK))
       .execute();
   }
 }
@@ -92,14 +89,11 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
   const started = Date.now();
   try {
     for await (const page of loadContactHistories(db, workspaceId)) {
-      const { scores, changeRows } = rescoreRows(model, version, workspaceId, page, clock, now);
-      mql += scores.filter((s) => s.status === 'mql').length;
-      await db.transaction().execute(async (trx) => {
-        await insertChunks(trx, 'contact_scores', scores);
-        await insertChunks(trx, 'score_changes', changeRows);
-      });
+      const rescored = rescoreRows(model, version, workspaceId, page, clock, now);
+      mql += rescored.scores.filter((s) => s.status === 'mql').length;
+      await insertChunks(db, 'contact_scores', rescored.scores);
       contacts += page.length;
-      changes += changeRows.length;
+      changes += rescored.changes;
       await request.onProgress?.(contacts, Math.max(total, contacts));
     }
     const promotedToMql = await activate(db, workspaceId, version, now, async (trx) => {
@@ -141,7 +135,7 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
       for (let i = 0; i < ids.length; i += 500) {
         const chunk = ids.slice(i, i + 500);
         const page = await loadContactHistoriesOf(trx, workspaceId, chunk);
-        const { scores, changeRows } = rescoreRows(model, version, workspaceId, page, clock, now);
+        const { scores } = rescoreRows(model, version, workspaceId, page, clock, now);
         for (const table of ['contact_scores', 'score_changes'] as const) {
           await trx
             .deleteFrom(table)
@@ -151,7 +145,6 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
             .execute();
         }
         await insertChunks(trx, 'contact_scores', scores);
-        await insertChunks(trx, 'score_changes', changeRows);
       }
     });
     return { version, contacts, changes, mql, promotedToMql };
@@ -195,23 +188,28 @@ function rescoreRows(
   page: StoredContactHistory[],
   clock: { dayOf(ms: number): string },
   now: number,
-): { scores: ContactScoresTable[]; changeRows: ScoreChangesTable[] } {
+): { scores: ContactScoresTable[]; changes: number } {
+  const packed: string[] = [];
+  let changes = 0;
   const updates = page.map((contact): ContactScoreUpdate => {
     const { state, output } = replayContact(model, contact, clock, now);
+    packed.push(packChanges(output.changes));
+    changes += output.changes.length;
     return {
       contactId: contact.id,
       state,
       nextSeq: output.changes.length,
       ...scoreAt(model, state, now),
       replaced: true,
-      changes: output.changes.map((c, seq) => ({ ...c, seq })),
+      // Recorded packed beside the score (seq 0…n−1), not as rows.
+      changes: [],
       // A rescore fires nothing and promotes in bulk when the version is switched on.
       firings: [],
       promotedAt: null,
     };
   });
-  const rows = scoreUpdateRows(model, workspaceId, version, updates, now);
-  return { scores: rows.scores, changeRows: rows.changes };
+  const { scores } = scoreUpdateRows(model, workspaceId, version, updates, now);
+  return { scores: scores.map((row, i) => ({ ...row, packed_changes: packed[i]! })), changes };
 }
 
 async function activate(

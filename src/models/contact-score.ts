@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { explainScore } from '../scoring/explain-score.js';
+import { unpackChanges } from '../scoring/packed-changes.js';
 import type { ScoreState } from '../scoring/score-state.js';
 import type { Database } from '../storage/database-schema.js';
 import { activeModel } from './active-model.js';
@@ -41,7 +42,7 @@ export async function contactScore(
   const [stateRow, changes] = await Promise.all([
     db
       .selectFrom('contact_scores')
-      .select('state')
+      .select(['state', 'packed_changes'])
       .where('workspace_id', '=', workspaceId)
       .where('model_version', '=', active.version)
       .where('contact_id', '=', contactId)
@@ -58,15 +59,18 @@ export async function contactScore(
   const state = stateRow ? (JSON.parse(stateRow.state) as ScoreState) : null;
   const explained = explainScore(
     active.model,
-    changes.map((c) => ({
-      ruleId: c.rule_id,
-      kind: c.kind as 'fit' | 'engagement',
-      group: c.rule_group,
-      points: c.points,
-      halfLifeDays: c.half_life_days,
-      eventId: c.event_id,
-      at: Number(c.at),
-    })),
+    // A rescore's changes come packed; live scoring's rows follow them.
+    unpackChanges(stateRow?.packed_changes).concat(
+      changes.map((c) => ({
+        ruleId: c.rule_id,
+        kind: c.kind as 'fit' | 'engagement',
+        group: c.rule_group,
+        points: c.points,
+        halfLifeDays: c.half_life_days,
+        eventId: c.event_id,
+        at: Number(c.at),
+      })),
+    ),
     at,
     state?.category != null,
   );

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { contactView } from '../contacts/contact-view.js';
+import { unpackChanges } from '../scoring/packed-changes.js';
 import type { Database } from '../storage/database-schema.js';
 import type { PersonTable } from './person-tables.js';
 
@@ -79,7 +80,7 @@ export async function exportContact(db: Kysely<Database>, workspaceId: string, c
       context: json(e.context),
     })),
     sessions: strip(await rowsOf('sessions')),
-    scoreChanges: strip(await rowsOf('score_changes')),
+    scoreChanges: await scoreChangesOf(db, workspaceId, contactId),
     stageChanges: strip(await rowsOf('stage_changes')),
     salesRejections: strip(await rowsOf('sales_rejections')),
     consents: (
@@ -95,4 +96,39 @@ export async function exportContact(db: Kysely<Database>, workspaceId: string, c
     deliveries: strip(deliveries),
     deliveryAttempts: strip(attempts),
   };
+}
+
+/** Every recorded score change of the contact under every model version: those a rescore packed, then the rows. */
+async function scoreChangesOf(db: Kysely<Database>, workspaceId: string, contactId: string) {
+  const packed = await db
+    .selectFrom('contact_scores')
+    .select(['model_version', 'packed_changes'])
+    .where('workspace_id', '=', workspaceId)
+    .where('contact_id', '=', contactId)
+    .execute();
+  const rows = await db
+    .selectFrom('score_changes')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('contact_id', '=', contactId)
+    .orderBy('model_version')
+    .orderBy('seq')
+    .execute();
+  const unpacked = packed.flatMap((p) =>
+    unpackChanges(p.packed_changes).map((c, seq) => ({
+      model_version: p.model_version,
+      contact_id: contactId,
+      seq,
+      rule_id: c.ruleId,
+      kind: c.kind,
+      rule_group: c.group,
+      points: c.points,
+      half_life_days: c.halfLifeDays,
+      event_id: c.eventId,
+      at: c.at,
+    })),
+  );
+  return [...unpacked, ...rows.map(({ workspace_id: _, ...r }) => r)].sort(
+    (a, b) => a.model_version - b.model_version || a.seq - b.seq,
+  );
 }

@@ -168,6 +168,11 @@ export interface ContactScoresTable {
   /** Sequence number for this contact's next score_changes row. */
   next_seq: number;
   scored_at: number;
+  /**
+   * Changes with seq 0…k−1 as one JSON value (`packChanges`), written by a full rescore instead of k score_changes
+   * rows; null when every change is a row. A replay by live scoring rewrites the rows from 0 and clears it.
+   */
+  packed_changes?: string | null;
 }
 
 export interface ScoreChangesTable {

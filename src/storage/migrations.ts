@@ -583,6 +583,16 @@ const stageTimes: Migration = {
   },
 };
 
+/**
+ * A full rescore stores each contact's replayed score changes as one packed value beside its score (changes with
+ * seq below their count); score_changes keeps the rows live scoring appends after them.
+ */
+const packedChanges: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('contact_scores').addColumn('packed_changes', 'text').execute();
+  },
+};
+
 const provider: MigrationProvider = {
   async getMigrations() {
     return {
@@ -595,6 +605,7 @@ const provider: MigrationProvider = {
       '0007-visitor-salts': visitorSalts,
       '0008-consents': consents,
       '0009-stage-times': stageTimes,
+      '0010-packed-changes': packedChanges,
     };
   },
 };

@@ -378,4 +378,55 @@ describe(`scoring models on stored history (${testEngine})`, () => {
     expect(accounts[0]).toMatchObject({ account: 'acme.io', contacts: all.length });
     expect(accounts[0]!.score).toBeCloseTo(top3, 6);
   });
+
+  it('explains a rescored contact from its packed changes, then the live rows after them, and after a replay', async () => {
+    const send1 = async (events: object[]) => expect((await send(events)).statusCode).toBe(200);
+    await send1([
+      { type: 'identify', messageId: mid(), userId: 'packed', traits: { email: 'packed@other.io', title: 'CEO' } },
+      {
+        type: 'page',
+        messageId: mid(),
+        userId: 'packed',
+        properties: { path: '/pricing' },
+        timestamp: iso(NOW - 9 * DAY),
+      },
+    ]);
+    await apply(1);
+    const id = (await byEmail('packed@other.io')).id;
+    const rescored = await score(id);
+    expect(rescored.contributions.map((c) => c.ruleId).sort()).toEqual(['pricing', 'senior']);
+    // In time order: appended after the packed changes, not a replay.
+    await send1([{ type: 'track', messageId: mid(), userId: 'packed', event: 'Demo Requested', timestamp: iso(NOW) }]);
+    // Read at one fixed time: scores read at "now" decay between reads.
+    const at = NOW + 1000;
+    const appended = await score(id, at);
+    expect(appended.contributions.map((c) => c.ruleId).sort()).toEqual(['demo', 'pricing', 'senior']);
+    expect(appended.contributions.reduce((sum, c) => sum + c.decayed, 0)).toBeCloseTo(appended.total, 9);
+    const exported = await t.read<{ scoreChanges: Array<{ rule_id: string; seq: number; model_version: number }> }>(
+      `/api/privacy/contacts/${id}/export`,
+    );
+    const latest = Math.max(...exported.scoreChanges.map((c) => c.model_version));
+    const ofLatest = exported.scoreChanges.filter((c) => c.model_version === latest);
+    expect(ofLatest.map((c) => [c.seq, c.rule_id])).toEqual([
+      [0, 'senior'],
+      [1, 'pricing'],
+      [2, 'demo'],
+    ]);
+    // Older than the newest scored event: replayed from history, rows from seq 0, nothing counted twice.
+    await send1([
+      {
+        type: 'page',
+        messageId: mid(),
+        userId: 'packed',
+        properties: { path: '/pricing' },
+        timestamp: iso(NOW - 2 * DAY),
+      },
+    ]);
+    const replayed = await score(id, at);
+    expect(replayed.contributions.map((c) => c.ruleId).sort()).toEqual(['demo', 'pricing', 'pricing', 'senior']);
+    expect(replayed.total).toBeCloseTo(appended.total + 15 * 2 ** (-(at - (NOW - 2 * DAY)) / (10 * DAY)), 6);
+    const fresh = await apply(1);
+    expect(fresh.version).toBeGreaterThan(latest);
+    expect((await score(id, at)).total).toBeCloseTo(replayed.total, 6);
+  });
 });

@@ -104,6 +104,11 @@ export function createPostgresLiveScoring() {
         'DELETE FROM score_changes WHERE workspace_id = $1 AND model_version = $2 AND contact_id = ANY($3::text[])',
         [workspaceId, version, rows.replaced],
       );
+      // A replay rewrites the contact's changes from seq 0 as rows.
+      await client.query(
+        'UPDATE contact_scores SET packed_changes = NULL WHERE workspace_id = $1 AND model_version = $2 AND contact_id = ANY($3::text[])',
+        [workspaceId, version, rows.replaced],
+      );
     }
     await unnestInsert(
       client,

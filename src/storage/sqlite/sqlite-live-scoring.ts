@@ -36,6 +36,9 @@ export function createSqliteLiveScoring(writer: BetterSqlite3.Database) {
   const delChanges = writer.prepare(
     'DELETE FROM score_changes WHERE workspace_id = ? AND model_version = ? AND contact_id = ?',
   );
+  const clearPacked = writer.prepare(
+    'UPDATE contact_scores SET packed_changes = NULL WHERE workspace_id = ? AND model_version = ? AND contact_id = ?',
+  );
   const insChange = writer.prepare(
     `INSERT INTO score_changes (workspace_id, model_version, contact_id, seq, rule_id, kind, rule_group, points, half_life_days, event_id, at)
      VALUES (@workspace_id, @model_version, @contact_id, @seq, @rule_id, @kind, @rule_group, @points, @half_life_days, @event_id, @at)`,
@@ -78,7 +81,11 @@ export function createSqliteLiveScoring(writer: BetterSqlite3.Database) {
         ? []
         : (selHistory.all(workspaceId, JSON.stringify(replay.map((c) => c.contactId))) as HistoryEventRow[]);
     const rows = planBatchScoringRows(model, version, workspaceId, timeZone, touched, replay, historyRows, now);
-    for (const id of rows.replaced) delChanges.run(workspaceId, version, id);
+    // A replay rewrites the contact's changes from seq 0 as rows.
+    for (const id of rows.replaced) {
+      delChanges.run(workspaceId, version, id);
+      clearPacked.run(workspaceId, version, id);
+    }
     for (const row of rows.scores) {
       upScore.run(row);
       updContact.run(row.total, row.fit, row.engagement, row.grade, workspaceId, row.contact_id);
