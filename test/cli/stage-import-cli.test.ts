@@ -55,6 +55,7 @@ describe('kerma import stages (built, on the Olist funnel)', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  // Nine runs of the built CLI on the full Olist files: about 25 s on a 2-core machine, more when it is busy.
   it('imports 8 000 MQLs and 842 won deals; the stage history reproduces the reference table', () => {
     const contacts = kerma([
       'import',
@@ -191,7 +192,7 @@ describe('kerma import stages (built, on the Olist funnel)', () => {
     expect(again.stdout).toMatch(
       /^842 rows: 0 applied, 0 unchanged, 0 ignored \(back after won\/lost\), 842 already imported/,
     );
-  });
+  }, 120_000);
 
   it('names missing columns with line 1, and bad rows with their line, keeping the good ones (exit 3)', () => {
     const file = join(dir, 'stages.csv');
