@@ -1,6 +1,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { localDay } from '../ingest/local-day.js';
 import { PRE_MQL_STAGES } from '../lifecycle/stages.js';
+import { eventFieldsRead } from '../scoring/event-fields-read.js';
 import { packChanges } from '../scoring/packed-changes.js';
 import type { ContactScoreUpdate } from '../scoring/plan-live-scoring.js';
 import { replayContact } from '../scoring/replay-contact.js';
@@ -88,7 +89,9 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
   // Events that arrive while the rescore runs are scored live under the old version; activation replays their contacts.
   const started = Date.now();
   try {
-    for await (const page of loadContactHistories(db, workspaceId)) {
+    // Only the event fields the rules look at: without URL or properties the events come from the contact index alone.
+    const fields = eventFieldsRead(model);
+    for await (const page of loadContactHistories(db, workspaceId, { fields })) {
       const rescored = rescoreRows(model, version, workspaceId, page, clock, now);
       mql += rescored.scores.filter((s) => s.status === 'mql').length;
       await insertChunks(db, 'contact_scores', rescored.scores);
@@ -134,7 +137,7 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
       ];
       for (let i = 0; i < ids.length; i += 500) {
         const chunk = ids.slice(i, i + 500);
-        const page = await loadContactHistoriesOf(trx, workspaceId, chunk);
+        const page = await loadContactHistoriesOf(trx, workspaceId, chunk, { fields });
         const { scores } = rescoreRows(model, version, workspaceId, page, clock, now);
         for (const table of ['contact_scores', 'score_changes'] as const) {
           await trx

@@ -9,6 +9,7 @@ import {
   recommendForPrecision,
   type ScoredOutcome,
 } from '../scoring/backtest-metrics.js';
+import { eventFieldsRead } from '../scoring/event-fields-read.js';
 import { replayContact } from '../scoring/replay-contact.js';
 import { scoreAt } from '../scoring/score-at.js';
 import type { ScoringModel } from '../scoring/scoring-model.js';
@@ -52,7 +53,10 @@ export async function runBacktest(db: Kysely<Database>, request: BacktestRequest
   let contacts = 0;
   let unknownOutcome = 0;
   let neverMql = 0;
-  for await (const page of loadContactHistories(db, request.workspaceId, { stages: true })) {
+  // The event fields any of the models' rules look at.
+  const read = request.models.map(eventFieldsRead);
+  const fields = { url: read.some((f) => f.url), properties: read.some((f) => f.properties) };
+  for await (const page of loadContactHistories(db, request.workspaceId, { stages: true, fields })) {
     for (const contact of page) {
       contacts++;
       const positive = outcomeOf(request.outcome, contact);

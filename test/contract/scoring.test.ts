@@ -3,6 +3,7 @@ import type { ContactDetail, ContactView } from '../../src/contacts/contact-wire
 import { applyModel } from '../../src/models/apply-model.js';
 import type { ContactScoreView } from '../../src/models/contact-score.js';
 import { refreshDecayedScores } from '../../src/models/refresh-decayed-scores.js';
+import { eventFieldsRead } from '../../src/scoring/event-fields-read.js';
 import { parseModelFile } from '../../src/scoring/parse-model-file.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { testEngine } from '../support/test-storage.js';
@@ -428,5 +429,47 @@ describe(`scoring models on stored history (${testEngine})`, () => {
     const fresh = await apply(1);
     expect(fresh.version).toBeGreaterThan(latest);
     expect((await score(id, at)).total).toBeCloseTo(replayed.total, 6);
+  });
+
+  it('reads event URLs and properties in a rescore when the rules look at them, and leaves them out otherwise', async () => {
+    const text = `name: fields
+engagement:
+  - id: demo-cta
+    when: { event: CTA Clicked, properties: { cta: demo } }
+    points: 7
+  - id: utm-page
+    when: { event: page, url: { matches: "utm_source=news" } }
+    points: 3
+  - id: any-cta
+    when: { event: CTA Clicked }
+    points: 1
+thresholds: { mql: 50 }
+`;
+    const fields = compiled(text);
+    expect(eventFieldsRead(fields)).toEqual({ url: true, properties: true });
+    expect(eventFieldsRead(compiled(MODEL(1)))).toEqual({ url: false, properties: false });
+    expect(
+      (
+        await send([
+          { type: 'identify', messageId: mid(), userId: 'fields', traits: { email: 'fields@other.io' } },
+          { type: 'track', messageId: mid(), userId: 'fields', event: 'CTA Clicked', properties: { cta: 'demo' } },
+          { type: 'track', messageId: mid(), userId: 'fields', event: 'CTA Clicked', properties: { cta: 'docs' } },
+          {
+            type: 'page',
+            messageId: mid(),
+            userId: 'fields',
+            properties: { url: 'https://x.test/?utm_source=news', path: '/' },
+          },
+        ])
+      ).statusCode,
+    ).toBe(200);
+    await applyModel(t.runtime.storage.db, {
+      workspaceId: t.workspaceId,
+      timeZone: 'UTC',
+      model: fields,
+      source: text,
+    });
+    const s = await score((await byEmail('fields@other.io')).id);
+    expect(s.contributions.map((c) => c.ruleId).sort()).toEqual(['any-cta', 'any-cta', 'demo-cta', 'utm-page']);
   });
 });
