@@ -597,18 +597,30 @@ const packedChanges: Migration = {
  * The contact index of events also carries what scoring reads of an event but its URL and properties, so a rescore
  * of a model whose rules look only at type, name and path reads the index alone, in contact order, instead of every
  * event row by random access (5,000,000 events: 43 s through the table, 12–15 s from the index on the same machine).
+ * With the time each event was received, the first model's catch-up finds the contacts that got events during its
+ * rescore from the index too (a scan of every event row took 15 s of a 54 s rescore).
  */
 const scoringIndex: Migration = {
   async up(db: Kysely<unknown>) {
     await db.schema.dropIndex('events_contact').execute();
     if (db.getExecutor().adapter instanceof PostgresAdapter) {
       await sql`create index events_contact on events (workspace_id, contact_id, timestamp)
-        include (message_id, is_bot, type, name, path) where contact_id is not null`.execute(db);
+        include (message_id, is_bot, type, name, path, received_at) where contact_id is not null`.execute(db);
     } else {
       await db.schema
         .createIndex('events_contact')
         .on('events')
-        .columns(['workspace_id', 'contact_id', 'timestamp', 'message_id', 'is_bot', 'type', 'name', 'path'])
+        .columns([
+          'workspace_id',
+          'contact_id',
+          'timestamp',
+          'message_id',
+          'is_bot',
+          'type',
+          'name',
+          'path',
+          'received_at',
+        ])
         .where(sql.ref('contact_id'), 'is not', null)
         .execute();
     }
