@@ -1,37 +1,43 @@
 import type { ScoreChange } from './scoring-event.js';
 
-/** One change as a JSON tuple: rule, kind (f/e), group, points, half-life, event, time. */
-type PackedChange = [string, 'f' | 'e', string, number, number | null, string | null, number];
+/** A rule as the packed changes name it once: id, kind (f/e), group, half-life. */
+type PackedRule = [string, 'f' | 'e', string, number | null];
+/** One change: index into the rules, points, event, time. */
+type PackedChange = [number, number, string | null, number];
+
+interface Packed {
+  rules: PackedRule[];
+  changes: PackedChange[];
+}
 
 /**
- * A contact's score changes as one JSON text, in order. A full rescore records a contact's replayed changes as one
- * value beside its score instead of one row per change (3 million rows at 200,000 contacts were the largest write of
- * a rescore); the explanation reads them back before the rows live scoring appends after them.
+ * A contact's score changes as one JSON text, in order, each rule named once. A full rescore records a contact's
+ * replayed changes as one value beside its score instead of one row per change (3 million rows at 200,000 contacts
+ * were the largest write of a rescore); the explanation reads them back before the rows live scoring appends after.
  * @example unpackChanges(packChanges(changes)) // deep-equals changes
  */
 export function packChanges(changes: ScoreChange[]): string {
-  const tuples: PackedChange[] = changes.map((c) => [
-    c.ruleId,
-    c.kind === 'fit' ? 'f' : 'e',
-    c.group,
-    c.points,
-    c.halfLifeDays,
-    c.eventId,
-    c.at,
-  ]);
-  return JSON.stringify(tuples);
+  const packed: Packed = { rules: [], changes: [] };
+  const index = new Map<string, number>();
+  for (const c of changes) {
+    const key = `${c.kind}\u0000${c.ruleId}\u0000${c.group}\u0000${c.halfLifeDays}`;
+    let i = index.get(key);
+    if (i === undefined) {
+      i = packed.rules.length;
+      index.set(key, i);
+      packed.rules.push([c.ruleId, c.kind === 'fit' ? 'f' : 'e', c.group, c.halfLifeDays]);
+    }
+    packed.changes.push([i, c.points, c.eventId, c.at]);
+  }
+  return JSON.stringify(packed);
 }
 
 /** The changes of `packChanges`; null (none packed) gives none. */
 export function unpackChanges(text: string | null | undefined): ScoreChange[] {
   if (!text) return [];
-  return (JSON.parse(text) as PackedChange[]).map(([ruleId, kind, group, points, halfLifeDays, eventId, at]) => ({
-    ruleId,
-    kind: kind === 'f' ? 'fit' : 'engagement',
-    group,
-    points,
-    halfLifeDays,
-    eventId,
-    at,
-  }));
+  const { rules, changes } = JSON.parse(text) as Packed;
+  return changes.map(([i, points, eventId, at]) => {
+    const [ruleId, kind, group, halfLifeDays] = rules[i]!;
+    return { ruleId, kind: kind === 'f' ? 'fit' : 'engagement', group, points, halfLifeDays, eventId, at };
+  });
 }

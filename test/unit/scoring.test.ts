@@ -9,12 +9,13 @@ import {
 import { compilePattern } from '../../src/scoring/compile-pattern.js';
 import { explainScore } from '../../src/scoring/explain-score.js';
 import { formatModelError } from '../../src/scoring/model-error.js';
+import { packChanges, unpackChanges } from '../../src/scoring/packed-changes.js';
 import { parseModelFile } from '../../src/scoring/parse-model-file.js';
 import { replayContact } from '../../src/scoring/replay-contact.js';
 import { scoreAt } from '../../src/scoring/score-at.js';
 import { applyEvent, applyTraits, emptyOutput } from '../../src/scoring/score-contact.js';
 import { emptyScoreState } from '../../src/scoring/score-state.js';
-import type { ScoringEvent } from '../../src/scoring/scoring-event.js';
+import type { ScoreChange, ScoringEvent } from '../../src/scoring/scoring-event.js';
 import type { ScoringModel } from '../../src/scoring/scoring-model.js';
 
 const DAY = 86_400_000;
@@ -377,5 +378,20 @@ describe('account scores', () => {
       ['solo', 90, 1],
       ['acme', 50, 2],
     ]);
+  });
+});
+
+describe('packed score changes', () => {
+  it('round-trip every field, each rule named once', () => {
+    const changes = [
+      { ruleId: 'senior', kind: 'fit', group: 'fit', points: 20, halfLifeDays: null, eventId: null, at: 1 },
+      { ruleId: 'pricing', kind: 'engagement', group: 'web', points: 15, halfLifeDays: 30, eventId: 'e1', at: 2 },
+      { ruleId: 'pricing', kind: 'engagement', group: 'web', points: 15, halfLifeDays: 30, eventId: 'e2', at: 3 },
+      { ruleId: 'senior', kind: 'fit', group: 'fit', points: -20, halfLifeDays: null, eventId: null, at: 4 },
+    ] satisfies ScoreChange[];
+    const text = packChanges(changes);
+    expect(unpackChanges(text)).toEqual(changes);
+    expect(text.match(/pricing/g)).toHaveLength(1);
+    expect(unpackChanges(null)).toEqual([]);
   });
 });
