@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { contactView } from '../contacts/contact-view.js';
 import { unpackChanges } from '../scoring/packed-changes.js';
 import type { Database } from '../storage/database-schema.js';
+import { scoreChangeRow } from '../storage/live-scoring-rows.js';
 import type { PersonTable } from './person-tables.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
@@ -111,24 +112,11 @@ async function scoreChangesOf(db: Kysely<Database>, workspaceId: string, contact
     .selectAll()
     .where('workspace_id', '=', workspaceId)
     .where('contact_id', '=', contactId)
-    .orderBy('model_version')
-    .orderBy('seq')
     .execute();
   const unpacked = packed.flatMap((p) =>
-    unpackChanges(p.packed_changes).map((c, seq) => ({
-      model_version: p.model_version,
-      contact_id: contactId,
-      seq,
-      rule_id: c.ruleId,
-      kind: c.kind,
-      rule_group: c.group,
-      points: c.points,
-      half_life_days: c.halfLifeDays,
-      event_id: c.eventId,
-      at: c.at,
-    })),
+    unpackChanges(p.packed_changes).map((c, seq) => scoreChangeRow(workspaceId, p.model_version, contactId, c, seq)),
   );
-  return [...unpacked, ...rows.map(({ workspace_id: _, ...r }) => r)].sort(
-    (a, b) => a.model_version - b.model_version || a.seq - b.seq,
-  );
+  return [...unpacked, ...rows]
+    .map(({ workspace_id: _, ...r }) => r)
+    .sort((a, b) => a.model_version - b.model_version || a.seq - b.seq);
 }

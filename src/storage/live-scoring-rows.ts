@@ -6,7 +6,7 @@ import { PRE_MQL_STAGES } from '../lifecycle/stages.js';
 import { type ContactScoreUpdate, planLiveScoring, type TouchedContact } from '../scoring/plan-live-scoring.js';
 import type { ContactHistory } from '../scoring/replay-contact.js';
 import type { ScoreState } from '../scoring/score-state.js';
-import type { ScoringEvent } from '../scoring/scoring-event.js';
+import type { ScoreChange, ScoringEvent } from '../scoring/scoring-event.js';
 import type { ScoringModel } from '../scoring/scoring-model.js';
 import type { ContactScoresTable, OutboxTable, ScoreChangesTable } from './database-schema.js';
 
@@ -109,6 +109,29 @@ export interface LiveScoringRows {
   promotions: Array<{ contactId: string; at: number; reason: string }>;
 }
 
+/** One recorded score change as its score_changes row. */
+export function scoreChangeRow(
+  workspaceId: string,
+  version: number,
+  contactId: string,
+  c: ScoreChange,
+  seq: number,
+): ScoreChangesTable {
+  return {
+    workspace_id: workspaceId,
+    model_version: version,
+    contact_id: contactId,
+    seq,
+    rule_id: c.ruleId,
+    kind: c.kind,
+    rule_group: c.group,
+    points: c.points,
+    half_life_days: c.halfLifeDays,
+    event_id: c.eventId,
+    at: c.at,
+  };
+}
+
 /** Rows to write for a batch's score updates; storage writes them in the batch's transaction. */
 export function scoreUpdateRows(
   model: ScoringModel,
@@ -133,21 +156,7 @@ export function scoreUpdateRows(
       scored_at: now,
     });
     if (u.replaced) rows.replaced.push(u.contactId);
-    for (const c of u.changes) {
-      rows.changes.push({
-        workspace_id: workspaceId,
-        model_version: version,
-        contact_id: u.contactId,
-        seq: c.seq,
-        rule_id: c.ruleId,
-        kind: c.kind,
-        rule_group: c.group,
-        points: c.points,
-        half_life_days: c.halfLifeDays,
-        event_id: c.eventId,
-        at: c.at,
-      });
-    }
+    for (const c of u.changes) rows.changes.push(scoreChangeRow(workspaceId, version, u.contactId, c, c.seq));
     for (const f of u.firings) {
       rows.outbox.push(
         triggerOutboxRow(
