@@ -57,7 +57,7 @@ export function registerModelCommands<T extends { workspace?: string }>(
       });
       progress.stop();
       process.stdout.write(
-        `model "${compiled.name}" is version ${result.version} and active: ${result.contacts} contacts rescored, ${result.changes} score changes recorded, ${result.mql} at MQL (${result.promotedToMql} moved to stage MQL)\n`,
+        `model "${compiled.name}" is version ${result.version} and active: ${result.contacts} contacts rescored, ${result.changes} score changes recorded, ${result.mql} at MQL (${result.promotedToMql} moved to stage MQL)${result.threads > 0 ? `; history replayed in ${result.threads} worker threads` : ''}\n`,
       );
     });
   });

@@ -1,16 +1,13 @@
+import { availableParallelism } from 'node:os';
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { localDay } from '../ingest/local-day.js';
 import { PRE_MQL_STAGES } from '../lifecycle/stages.js';
 import { eventFieldsRead } from '../scoring/event-fields-read.js';
-import { packChanges } from '../scoring/packed-changes.js';
-import type { ContactScoreUpdate } from '../scoring/plan-live-scoring.js';
-import { replayContact } from '../scoring/replay-contact.js';
-import { scoreAt } from '../scoring/score-at.js';
 import type { ScoringModel } from '../scoring/scoring-model.js';
 import type { ContactScoresTable, Database } from '../storage/database-schema.js';
-import { scoreUpdateRows } from '../storage/live-scoring-rows.js';
-import { loadContactHistories, loadContactHistoriesOf, type StoredContactHistory } from './load-contact-histories.js';
+import { loadContactHistoriesOf, loadContactRows } from './load-contact-histories.js';
 import { lockWorkspace } from './lock-workspace.js';
+import { startRescorePool } from './rescore-pool.js';
+import { type RescoredPage, type RescoreSetup, rescoreRows } from './rescore-rows.js';
 
 export interface ApplyModelResult {
   version: number;
@@ -18,6 +15,8 @@ export interface ApplyModelResult {
   changes: number;
   mql: number;
   promotedToMql: number;
+  /** Worker threads that replayed the history (0: the calling thread did). */
+  threads: number;
 }
 
 export interface ApplyModelRequest {
@@ -29,7 +28,14 @@ export interface ApplyModelRequest {
   now?: number;
   /** Called after each page of contacts is written; the rescore waits for a returned promise. */
   onProgress?: (done: number, total: number) => void | Promise<void>;
+  /**
+   * Worker threads that parse and replay pages while this thread reads and writes; 0 replays here. By default one
+   * per core (at most 4) from 10,000 contacts on, none below, where starting threads costs more than it saves.
+   */
+  threads?: number;
 }
+
+const THREADS_FROM = 10_000;
 
 // Rows per INSERT: SQLite allows 32 766 bound values; contact_scores has 12 columns.
 const CHUNK = 2_000;
@@ -54,7 +60,6 @@ async function insertChunks(db: Kysely<Database>, table: 'contact_scores', rows:
 export async function applyModel(db: Kysely<Database>, request: ApplyModelRequest): Promise<ApplyModelResult> {
   const now = request.now ?? Date.now();
   const { workspaceId, model } = request;
-  const clock = { dayOf: (ms: number) => localDay(ms, request.timeZone) };
   await discardUnfinishedVersions(db, workspaceId);
   const last = await db
     .selectFrom('scoring_models')
@@ -88,17 +93,31 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
   let mql = 0;
   // Events that arrive while the rescore runs are scored live under the old version; activation replays their contacts.
   const started = Date.now();
+  const setup: RescoreSetup = { model, version, workspaceId, timeZone: request.timeZone, now };
+  const pool = startRescorePool(
+    setup,
+    request.threads ?? (total >= THREADS_FROM ? Math.min(4, availableParallelism()) : 0),
+  );
   try {
     // Only the event fields the rules look at: without URL or properties the events come from the contact index alone.
     const fields = eventFieldsRead(model);
-    for await (const page of loadContactHistories(db, workspaceId, { fields })) {
-      const rescored = rescoreRows(model, version, workspaceId, page, clock, now);
-      mql += rescored.scores.filter((s) => s.status === 'mql').length;
-      await insertChunks(db, 'contact_scores', rescored.scores);
-      contacts += page.length;
-      changes += rescored.changes;
+    const store = async (page: RescoredPage) => {
+      await insertChunks(db, 'contact_scores', page.scores);
+      mql += page.mql;
+      changes += page.changes;
+      contacts += page.scores.length;
       await request.onProgress?.(contacts, Math.max(total, contacts));
+    };
+    // Pages in flight, stored in the order they were read; enough to keep every worker busy while one is written.
+    const inFlight: Promise<RescoredPage>[] = [];
+    for await (const rows of loadContactRows(db, workspaceId, { fields })) {
+      const page = pool.run(rows);
+      // Awaited in turn below; this only keeps a failure from counting as unhandled while earlier pages are stored.
+      page.catch(() => undefined);
+      inFlight.push(page);
+      if (inFlight.length > 2 * pool.threads) await store(await inFlight.shift()!);
     }
+    while (inFlight.length > 0) await store(await inFlight.shift()!);
     const promotedToMql = await activate(db, workspaceId, version, now, async (trx) => {
       // Contacts that got events or were created during the rescore: replay them under the write lock. With a model
       // active, live scoring stamped each contact it touched; without one, the events received since are the record.
@@ -138,7 +157,7 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
       for (let i = 0; i < ids.length; i += 500) {
         const chunk = ids.slice(i, i + 500);
         const page = await loadContactHistoriesOf(trx, workspaceId, chunk, { fields });
-        const { scores } = rescoreRows(model, version, workspaceId, page, clock, now);
+        const { scores } = rescoreRows(setup, page);
         for (const table of ['contact_scores', 'score_changes'] as const) {
           await trx
             .deleteFrom(table)
@@ -150,10 +169,12 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
         await insertChunks(trx, 'contact_scores', scores);
       }
     });
-    return { version, contacts, changes, mql, promotedToMql };
+    return { version, contacts, changes, mql, promotedToMql, threads: pool.threads };
   } catch (error) {
     await discardUnfinishedVersions(db, workspaceId);
     throw error;
+  } finally {
+    await pool.close();
   }
 }
 
@@ -181,38 +202,6 @@ async function discardUnfinishedVersions(db: Kysely<Database>, workspaceId: stri
         .execute();
     });
   }
-}
-
-/** Every contact of a page replayed from history, as the rows a new version stores (the same rows live scoring writes). */
-function rescoreRows(
-  model: ScoringModel,
-  version: number,
-  workspaceId: string,
-  page: StoredContactHistory[],
-  clock: { dayOf(ms: number): string },
-  now: number,
-): { scores: ContactScoresTable[]; changes: number } {
-  const packed: string[] = [];
-  let changes = 0;
-  const updates = page.map((contact): ContactScoreUpdate => {
-    const { state, output } = replayContact(model, contact, clock, now);
-    packed.push(packChanges(output.changes));
-    changes += output.changes.length;
-    return {
-      contactId: contact.id,
-      state,
-      nextSeq: output.changes.length,
-      ...scoreAt(model, state, now),
-      replaced: true,
-      // Recorded packed beside the score (seq 0…n−1), not as rows.
-      changes: [],
-      // A rescore fires nothing and promotes in bulk when the version is switched on.
-      firings: [],
-      promotedAt: null,
-    };
-  });
-  const { scores } = scoreUpdateRows(model, workspaceId, version, updates, now);
-  return { scores: scores.map((row, i) => ({ ...row, packed_changes: packed[i]! })), changes };
 }
 
 async function activate(

@@ -14,6 +14,7 @@ export interface StoredContactHistory extends ContactHistory {
 }
 
 const PAGE = 1_000;
+const ALL_FIELDS: EventFieldsRead = { url: true, properties: true };
 
 export interface HistoryOptions {
   /** Also each contact's stage history and sales rejections (backtests). */
@@ -35,9 +36,32 @@ export async function* loadContactHistories(
   workspaceId: string,
   options: HistoryOptions = {},
 ): AsyncGenerator<StoredContactHistory[]> {
+  for await (const rows of loadContactRows(db, workspaceId, options)) {
+    yield await withStages(db, workspaceId, options, rows);
+  }
+}
+
+/**
+ * A contact as the loader reads it, its traits and events still as the database's JSON text: what a rescore hands
+ * to its worker threads, which parse it there (`historyOfRow`) instead of on the thread that reads and writes.
+ */
+export interface ContactRow {
+  id: string;
+  traits: string;
+  created_at: number | string;
+  stage: string;
+  events: string;
+}
+
+/** Every contact of a workspace as `ContactRow`s, a page at a time (keyset on id); no stage history. */
+export async function* loadContactRows(
+  db: Kysely<Database>,
+  workspaceId: string,
+  options: HistoryOptions = {},
+): AsyncGenerator<ContactRow[]> {
   let after = '';
   for (;;) {
-    const page = await contactsWithEvents(db, workspaceId, options, { after });
+    const page = await contactRows(db, workspaceId, options, { after });
     if (page.length === 0) return;
     after = page[page.length - 1]!.id;
     yield page;
@@ -53,7 +77,7 @@ export async function loadContactHistoriesOf(
 ): Promise<StoredContactHistory[]> {
   // An empty IN list is a syntax error on PostgreSQL.
   if (ids.length === 0) return [];
-  return contactsWithEvents(db, workspaceId, options, { ids });
+  return withStages(db, workspaceId, options, await contactRows(db, workspaceId, options, { ids }));
 }
 
 /** One event as the loader's JSON tuple: id, type, name, path, time, then URL and properties when asked for. */
@@ -72,19 +96,20 @@ function eventsArray(db: Kysely<Database>, fields: EventFieldsRead): RawBuilder<
   ];
   const tuple = sql.join([sql`e.message_id, e.type, e.name, e.path, e.timestamp`, ...extra]);
   const from = sql`from events e where e.workspace_id = c.workspace_id and e.contact_id = c.id and e.is_bot = 0`;
+  // As text on both engines: the one who replays parses it (PostgreSQL's driver would parse json on the reading thread).
   return postgres
-    ? sql`(select coalesce(json_agg(json_build_array(${tuple})), '[]'::json) ${from})`
+    ? sql`(select coalesce(json_agg(json_build_array(${tuple})), '[]'::json)::text ${from})`
     : sql`(select json_group_array(json_array(${tuple})) ${from})`;
 }
 
-async function contactsWithEvents(
+async function contactRows(
   db: Kysely<Database>,
   workspaceId: string,
   options: HistoryOptions,
   which: { after: string } | { ids: string[] },
-): Promise<StoredContactHistory[]> {
-  const fields = options.fields ?? { url: true, properties: true };
-  const contacts = await db
+): Promise<ContactRow[]> {
+  const fields = options.fields ?? ALL_FIELDS;
+  const rows = await db
     .selectFrom('contacts as c')
     .select(['c.id', 'c.traits', 'c.created_at', 'c.stage', eventsArray(db, fields).as('events')])
     .where('c.workspace_id', '=', workspaceId)
@@ -92,46 +117,58 @@ async function contactsWithEvents(
       'ids' in which ? q.where('c.id', 'in', which.ids) : q.where('c.id', '>', which.after).orderBy('c.id').limit(PAGE),
     )
     .execute();
-  if (contacts.length === 0) return [];
-  const ids = contacts.map((c) => c.id);
-  const reached = new Map<string, Map<string, number>>();
-  const rejected = new Set<string>();
+  return rows as ContactRow[];
+}
+
+/**
+ * A loaded row as the history replay reads: traits and events parsed; stage history empty (`withStages` adds it).
+ * @example replayContact(model, historyOfRow(row, eventFieldsRead(model)), clock)
+ */
+export function historyOfRow(row: ContactRow, fields: EventFieldsRead = ALL_FIELDS): StoredContactHistory {
+  const tuples = JSON.parse(row.events) as EventTuple[];
+  return {
+    id: row.id,
+    stage: row.stage,
+    reached: new Map(),
+    rejected: false,
+    traits: JSON.parse(row.traits) as Record<string, unknown>,
+    createdAt: Number(row.created_at),
+    events: tuples.map((t) => eventOf(t, fields)),
+  };
+}
+
+/** Parsed histories of loaded rows, with each contact's stage history and sales rejections when asked for. */
+async function withStages(
+  db: Kysely<Database>,
+  workspaceId: string,
+  options: HistoryOptions,
+  rows: ContactRow[],
+): Promise<StoredContactHistory[]> {
+  const histories = rows.map((row) => historyOfRow(row, options.fields ?? ALL_FIELDS));
   // Only a backtest asks for stage history; a rescore does not read it.
-  if (options.stages) {
-    const firsts = await db
-      .selectFrom('stage_changes')
-      .select(['contact_id', 'to_stage', (eb) => eb.fn.min('at').as('at')])
-      .where('workspace_id', '=', workspaceId)
-      .where('contact_id', 'in', ids)
-      .groupBy(['contact_id', 'to_stage'])
-      .execute();
-    for (const f of firsts) {
-      const stages = reached.get(f.contact_id) ?? new Map<string, number>();
-      stages.set(f.to_stage, Number(f.at));
-      reached.set(f.contact_id, stages);
-    }
-    const rejections = await db
-      .selectFrom('sales_rejections')
-      .select('contact_id')
-      .distinct()
-      .where('workspace_id', '=', workspaceId)
-      .where('contact_id', 'in', ids)
-      .execute();
-    for (const r of rejections) rejected.add(r.contact_id);
+  if (!options.stages || histories.length === 0) return histories;
+  const ids = histories.map((c) => c.id);
+  const byId = new Map(histories.map((c) => [c.id, c]));
+  const firsts = await db
+    .selectFrom('stage_changes')
+    .select(['contact_id', 'to_stage', (eb) => eb.fn.min('at').as('at')])
+    .where('workspace_id', '=', workspaceId)
+    .where('contact_id', 'in', ids)
+    .groupBy(['contact_id', 'to_stage'])
+    .execute();
+  for (const f of firsts) byId.get(f.contact_id)?.reached.set(f.to_stage, Number(f.at));
+  const rejections = await db
+    .selectFrom('sales_rejections')
+    .select('contact_id')
+    .distinct()
+    .where('workspace_id', '=', workspaceId)
+    .where('contact_id', 'in', ids)
+    .execute();
+  for (const r of rejections) {
+    const contact = byId.get(r.contact_id);
+    if (contact) contact.rejected = true;
   }
-  return contacts.map((c) => {
-    // PostgreSQL's driver hands json back parsed; SQLite gives its text.
-    const tuples = (typeof c.events === 'string' ? JSON.parse(c.events) : c.events) as EventTuple[];
-    return {
-      id: c.id,
-      stage: c.stage,
-      reached: reached.get(c.id) ?? new Map(),
-      rejected: rejected.has(c.id),
-      traits: JSON.parse(c.traits) as Record<string, unknown>,
-      createdAt: Number(c.created_at),
-      events: tuples.map((t) => eventOf(t, fields)),
-    };
-  });
+  return histories;
 }
 
 function eventOf(t: EventTuple, fields: EventFieldsRead): ScoringEvent {

@@ -472,4 +472,53 @@ thresholds: { mql: 50 }
     const s = await score((await byEmail('fields@other.io')).id);
     expect(s.contributions.map((c) => c.ruleId).sort()).toEqual(['any-cta', 'any-cta', 'demo-cta', 'utm-page']);
   });
+
+  it('replays in worker threads exactly as on the calling thread', async () => {
+    const text = MODEL(1);
+    const rows = async (version: number) =>
+      (
+        await t.runtime.storage.db
+          .selectFrom('contact_scores')
+          .select([
+            'contact_id',
+            'state',
+            'total',
+            'fit',
+            'engagement',
+            'grade',
+            'status',
+            'next_seq',
+            'packed_changes',
+          ])
+          .where('workspace_id', '=', t.workspaceId)
+          .where('model_version', '=', version)
+          .orderBy('contact_id')
+          .execute()
+      ).map((row) => ({ ...row, total: Number(row.total), next_seq: Number(row.next_seq) }));
+    const here = await applyModel(t.runtime.storage.db, {
+      workspaceId: t.workspaceId,
+      timeZone: 'UTC',
+      model: compiled(text),
+      source: text,
+      now: NOW,
+      threads: 0,
+    });
+    const threaded = await applyModel(t.runtime.storage.db, {
+      workspaceId: t.workspaceId,
+      timeZone: 'UTC',
+      model: compiled(text),
+      source: text,
+      now: NOW,
+      threads: 2,
+    });
+    expect(here.threads).toBe(0);
+    expect(threaded.threads).toBe(2);
+    expect(threaded.contacts).toBe(here.contacts);
+    expect(threaded.changes).toBe(here.changes);
+    expect(threaded.mql).toBe(here.mql);
+    const expected = await rows(here.version);
+    expect(expected.length).toBeGreaterThan(3);
+    expect(expected.some((row) => row.packed_changes !== null && row.next_seq > 0)).toBe(true);
+    expect(await rows(threaded.version)).toEqual(expected);
+  });
 });

@@ -1,0 +1,69 @@
+import { localDay } from '../ingest/local-day.js';
+import { eventFieldsRead } from '../scoring/event-fields-read.js';
+import { packChanges } from '../scoring/packed-changes.js';
+import type { ContactScoreUpdate } from '../scoring/plan-live-scoring.js';
+import { replayContact } from '../scoring/replay-contact.js';
+import { scoreAt } from '../scoring/score-at.js';
+import type { ScoringModel } from '../scoring/scoring-model.js';
+import type { ContactScoresTable } from '../storage/database-schema.js';
+import { scoreUpdateRows } from '../storage/live-scoring-rows.js';
+import { type ContactRow, historyOfRow, type StoredContactHistory } from './load-contact-histories.js';
+
+/** What every page of one rescore shares: the model, its new version and the moment it scores as of. */
+export interface RescoreSetup {
+  model: ScoringModel;
+  version: number;
+  workspaceId: string;
+  timeZone: string;
+  now: number;
+}
+
+/** One page of contacts rescored: the rows to store and what the rescore reports. */
+export interface RescoredPage {
+  scores: ContactScoresTable[];
+  changes: number;
+  mql: number;
+}
+
+/**
+ * Every contact of a page replayed from history, as the rows a new version stores (the same rows live scoring
+ * writes), each contact's replayed changes packed beside its score.
+ * @example const { scores } = rescoreRows(setup, histories)
+ */
+export function rescoreRows(setup: RescoreSetup, page: StoredContactHistory[]): RescoredPage {
+  const { model, version, workspaceId, timeZone, now } = setup;
+  const clock = { dayOf: (ms: number) => localDay(ms, timeZone) };
+  const packed: string[] = [];
+  let changes = 0;
+  let mql = 0;
+  const updates = page.map((contact): ContactScoreUpdate => {
+    const { state, output } = replayContact(model, contact, clock, now);
+    packed.push(packChanges(output.changes));
+    changes += output.changes.length;
+    const reading = scoreAt(model, state, now);
+    if (reading.status === 'mql') mql += 1;
+    return {
+      contactId: contact.id,
+      state,
+      nextSeq: output.changes.length,
+      ...reading,
+      replaced: true,
+      // Recorded packed beside the score (seq 0…n−1), not as rows.
+      changes: [],
+      // A rescore fires nothing and promotes in bulk when the version is switched on.
+      firings: [],
+      promotedAt: null,
+    };
+  });
+  const { scores } = scoreUpdateRows(model, workspaceId, version, updates, now);
+  return { scores: scores.map((row, i) => ({ ...row, packed_changes: packed[i]! })), changes, mql };
+}
+
+/** `rescoreRows` of contacts as loaded (JSON text), parsed here: the whole of a rescore worker's job. */
+export function rescoreContactRows(setup: RescoreSetup, rows: ContactRow[]): RescoredPage {
+  const fields = eventFieldsRead(setup.model);
+  return rescoreRows(
+    setup,
+    rows.map((row) => historyOfRow(row, fields)),
+  );
+}

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import type { ContactRow } from '../../src/models/load-contact-histories.js';
+import { startRescorePool } from '../../src/models/rescore-pool.js';
+import { rescoreContactRows } from '../../src/models/rescore-rows.js';
+import { parseModelFile } from '../../src/scoring/parse-model-file.js';
+
+const TEXT = `name: pool
+half_life_days: 7
+fit:
+  - id: cto
+    when: { trait: title, matches: "(?i)\\\\bcto\\\\b" }
+    points: 20
+engagement:
+  - id: pricing
+    when: { event: page, path: { prefix: /pricing } }
+    points: 10
+    limit: { per: day, times: 1 }
+thresholds: { mql: 25 }
+`;
+const parsed = parseModelFile(TEXT);
+if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+const setup = {
+  model: parsed.model,
+  version: 3,
+  workspaceId: 'ws',
+  timeZone: 'Europe/Berlin',
+  now: Date.UTC(2026, 0, 10),
+};
+const DAY = 86_400_000;
+
+function rowOf(i: number): ContactRow {
+  const events = Array.from({ length: i % 5 }, (_, k) => [
+    `m${i}-${k}`,
+    'page',
+    null,
+    k % 2 ? '/pricing' : '/docs',
+    setup.now - (k + 1) * DAY,
+  ]);
+  return {
+    id: `c${i}`,
+    traits: JSON.stringify({ title: i % 3 ? 'CTO' : 'Intern' }),
+    created_at: setup.now - 30 * DAY,
+    stage: 'contact',
+    events: JSON.stringify(events),
+  };
+}
+
+describe('rescore pool', () => {
+  it('answers every page from its worker threads in order, with the rows the calling thread computes', async () => {
+    const pool = startRescorePool(setup, 2);
+    try {
+      expect(pool.threads).toBe(2);
+      const pages = [0, 1, 2, 3, 4].map((p) => Array.from({ length: 20 }, (_, i) => rowOf(p * 20 + i)));
+      const answers = await Promise.all(pages.map((page) => pool.run(page)));
+      answers.forEach((answer, p) => {
+        expect(answer).toEqual(rescoreContactRows(setup, pages[p]!));
+      });
+      expect(answers.flatMap((a) => a.scores.map((s) => s.contact_id))).toEqual(pages.flat().map((row) => row.id));
+      expect(answers.reduce((n, a) => n + a.mql, 0)).toBeGreaterThan(0);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('rejects a page the worker cannot replay with the reason, and goes on with the next', async () => {
+    const pool = startRescorePool(setup, 1);
+    try {
+      const broken = { ...rowOf(1), events: '[["m", "page"' };
+      await expect(pool.run([broken])).rejects.toThrow(/rescore worker failed: SyntaxError/);
+      expect((await pool.run([rowOf(2)])).scores).toHaveLength(1);
+    } finally {
+      await pool.close();
+    }
+  });
+});
