@@ -10,6 +10,7 @@ import {
   type ScoredOutcome,
 } from '../scoring/backtest-metrics.js';
 import { eventFieldsRead } from '../scoring/event-fields-read.js';
+import { eventPrefilter } from '../scoring/event-prefilter.js';
 import { replayContact } from '../scoring/replay-contact.js';
 import { scoreAt } from '../scoring/score-at.js';
 import type { ScoringModel } from '../scoring/scoring-model.js';
@@ -56,7 +57,8 @@ export async function runBacktest(db: Kysely<Database>, request: BacktestRequest
   // The event fields any of the models' rules look at.
   const read = request.models.map(eventFieldsRead);
   const fields = { url: read.some((f) => f.url), properties: read.some((f) => f.properties) };
-  for await (const page of loadContactHistories(db, request.workspaceId, { stages: true, fields })) {
+  const only = eventPrefilter(request.models);
+  for await (const page of loadContactHistories(db, request.workspaceId, { stages: true, fields, only })) {
     for (const contact of page) {
       contacts++;
       const positive = outcomeOf(request.outcome, contact);

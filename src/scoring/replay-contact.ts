@@ -8,6 +8,12 @@ export interface ContactHistory {
   createdAt: number;
   /** In any order; replay sorts by time, then id. */
   events: ScoringEvent[];
+  /**
+   * The times of the contact's first and last event of all (the last may be the last up to the replay's cut-off),
+   * when `events` holds only those a model can score (`eventPrefilter`): the traits count from the first, and the
+   * state knows the last. Null: the contact has no events.
+   */
+  span?: { first: number; last: number } | null;
 }
 
 /**
@@ -23,10 +29,16 @@ export function replayContact(
 ): { state: ScoreState; output: ScoringOutput } {
   const state = emptyScoreState();
   const output = emptyOutput();
-  const events = history.events
-    .filter((e) => e.at <= until)
+  const events = (
+    until === Number.POSITIVE_INFINITY ? history.events.slice() : history.events.filter((e) => e.at <= until)
+  )
+    // Loaders hand them over in this order already, which makes the sort one pass.
     .sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  applyTraits(model, state, history.traits, Math.min(history.createdAt, events[0]?.at ?? history.createdAt), output);
+  const span = history.span;
+  const first = span === undefined ? events[0]?.at : span !== null && span.first <= until ? span.first : undefined;
+  applyTraits(model, state, history.traits, Math.min(history.createdAt, first ?? history.createdAt), output);
   for (const event of events) applyEvent(model, state, event, clock, output);
+  // Events no rule can match change nothing but this (a cut-off before the last leaves the last scored one's time).
+  if (span && span.last <= until) state.lastEventAt = Math.max(state.lastEventAt, span.last);
   return { state, output };
 }

@@ -2,8 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContactDetail, ContactView } from '../../src/contacts/contact-wire.js';
 import { applyModel } from '../../src/models/apply-model.js';
 import type { ContactScoreView } from '../../src/models/contact-score.js';
+import { loadContactHistories } from '../../src/models/load-contact-histories.js';
 import { refreshDecayedScores } from '../../src/models/refresh-decayed-scores.js';
+import { rescoreRows } from '../../src/models/rescore-rows.js';
 import { eventFieldsRead } from '../../src/scoring/event-fields-read.js';
+import { eventPrefilter } from '../../src/scoring/event-prefilter.js';
 import { parseModelFile } from '../../src/scoring/parse-model-file.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { testEngine } from '../support/test-storage.js';
@@ -471,6 +474,117 @@ thresholds: { mql: 50 }
     });
     const s = await score((await byEmail('fields@other.io')).id);
     expect(s.contributions.map((c) => c.ruleId).sort()).toEqual(['any-cta', 'any-cta', 'demo-cta', 'utm-page']);
+  });
+
+  it('leaves out events no rule can match and scores exactly as a replay of every event', async () => {
+    const text = `name: prefilter
+fit:
+  - id: senior
+    when: { trait: title, equals: CTO }
+    points: 20
+engagement:
+  - id: pricing
+    when: { event: page, path: { prefix: /pricing } }
+    points: 5
+  - id: underscore
+    when: { event: page, path: { prefix: /a_b } }
+    points: 2
+  - id: emoji
+    when: { event: page, path: { prefix: "/\u{1F600}" } }
+    points: 4
+  - id: demo
+    when: { event: Demo Requested }
+    points: 9
+    limit: { per: day, times: 1 }
+  - id: any-signup
+    when: { event: Signed Up, properties: { plan: team } }
+    points: 3
+thresholds: { mql: 50 }
+`;
+    const model = compiled(text);
+    const anon = 'anon-prefilter';
+    const page = (path: string, at: number) => ({
+      type: 'page',
+      messageId: mid(),
+      anonymousId: anon,
+      properties: { url: `https://x.test${path}`, path },
+      timestamp: iso(at),
+    });
+    const response = await send([
+      // The first and the last event match no rule: the fit still counts from the first, the state knows the last.
+      page('/', NOW - 30 * DAY),
+      page('/pricing/team', NOW - 20 * DAY),
+      page('/Pricing', NOW - 19 * DAY),
+      page('/axb', NOW - 18 * DAY),
+      page('/a_b/c', NOW - 17 * DAY),
+      page('/\u{1F600}/x', NOW - 16 * DAY),
+      { type: 'track', messageId: mid(), anonymousId: anon, event: 'demo requested', timestamp: iso(NOW - 15 * DAY) },
+      { type: 'track', messageId: mid(), anonymousId: anon, event: 'Demo Requested', timestamp: iso(NOW - 14 * DAY) },
+      {
+        type: 'track',
+        messageId: mid(),
+        anonymousId: anon,
+        event: 'Signed Up',
+        properties: { plan: 'solo' },
+        timestamp: iso(NOW - 13 * DAY),
+      },
+      {
+        type: 'identify',
+        messageId: mid(),
+        anonymousId: anon,
+        userId: 'prefilter',
+        traits: { email: 'prefilter@acme.io', title: 'CTO' },
+        timestamp: iso(NOW - 10 * DAY),
+      },
+      page('/about', NOW - DAY),
+      // After the moment the rescore scores as of: not counted, and not the last event the state knows.
+      page('/later', NOW + DAY),
+    ]);
+    expect(response.statusCode).toBe(200);
+    const only = eventPrefilter([model]);
+    expect(only).toHaveLength(5);
+    const fields = eventFieldsRead(model);
+    const histories = async (options: Parameters<typeof loadContactHistories>[2]) => {
+      const all = [];
+      for await (const p of loadContactHistories(t.runtime.storage.db, t.workspaceId, options)) all.push(...p);
+      return all;
+    };
+    const every = await histories({ fields });
+    const scored = await histories({ fields, only, until: NOW });
+    const id = (await byEmail('prefilter@acme.io')).id;
+    const paths = (h: typeof every) => h.find((c) => c.id === id)!.events.map((e) => e.path ?? e.name);
+    expect(paths(every)).toHaveLength(12);
+    expect(paths(scored)).toEqual(['/pricing/team', '/a_b/c', '/\u{1F600}/x', 'Demo Requested', 'Signed Up']);
+
+    const applied = await applyModel(t.runtime.storage.db, {
+      workspaceId: t.workspaceId,
+      timeZone: 'UTC',
+      model,
+      source: text,
+      now: NOW,
+      threads: 0,
+    });
+    const stored = await t.runtime.storage.db
+      .selectFrom('contact_scores')
+      .select(['contact_id', 'state', 'total', 'packed_changes'])
+      .where('workspace_id', '=', t.workspaceId)
+      .where('model_version', '=', applied.version)
+      .orderBy('contact_id')
+      .execute();
+    const setup = { model, version: applied.version, workspaceId: t.workspaceId, timeZone: 'UTC', now: NOW };
+    const expected = rescoreRows(setup, every)
+      .scores.map((row) => ({
+        contact_id: row.contact_id,
+        state: row.state,
+        total: row.total,
+        packed_changes: row.packed_changes,
+      }))
+      .sort((a, b) => (a.contact_id < b.contact_id ? -1 : 1));
+    expect(stored.map((row) => ({ ...row, total: Number(row.total) }))).toEqual(expected);
+    const state = JSON.parse(stored.find((row) => row.contact_id === id)!.state) as { lastEventAt: number };
+    expect(state.lastEventAt).toBe(Date.parse(iso(NOW - DAY)));
+    const s = await score(id);
+    expect(s.contributions.map((c) => c.ruleId).sort()).toEqual(['demo', 'emoji', 'pricing', 'senior', 'underscore']);
   });
 
   it('replays in worker threads exactly as on the calling thread', async () => {

@@ -7,6 +7,7 @@ import {
   rocAuc,
 } from '../../src/scoring/backtest-metrics.js';
 import { compilePattern } from '../../src/scoring/compile-pattern.js';
+import { eventPrefilter } from '../../src/scoring/event-prefilter.js';
 import { explainScore } from '../../src/scoring/explain-score.js';
 import { formatModelError } from '../../src/scoring/model-error.js';
 import { packChanges, unpackChanges } from '../../src/scoring/packed-changes.js';
@@ -381,6 +382,44 @@ describe('account scores', () => {
   });
 });
 
+describe('event prefilter', () => {
+  const rules = (lines: string) => model(`name: p\nengagement:\n${lines}thresholds: { mql: 50 }\n`);
+  it('narrows on type, name and path, leaving regex tests to the rules', () => {
+    const only = eventPrefilter([
+      rules(`  - id: a
+    when: { event: page, path: { prefix: /pricing } }
+    points: 1
+  - id: b
+    when: { event: Demo Requested }
+    points: 1
+  - id: c
+    when: { event: page, path: { matches: "^/docs" } }
+    points: 1
+`),
+    ]);
+    expect(only).toEqual([
+      { type: 'page', name: null, path: { op: 'prefix', value: '/pricing' } },
+      { type: 'track', name: { op: 'equals', value: 'Demo Requested' }, path: null },
+      { type: 'page', name: null, path: null },
+    ]);
+  });
+  it('reads every event when a rule can match any, and none when no rule looks at events', () => {
+    const any = rules(`  - id: u
+    when: { name: { matches: "^Demo" } }
+    points: 1
+`);
+    expect(any.engagement[0]!.when.type).toBeNull();
+    expect(eventPrefilter([model(), any])).toBeNull();
+    expect(
+      eventPrefilter([
+        model(
+          'name: p\nfit:\n  - id: f\n    when: { trait: t, exists: true }\n    points: 1\nthresholds: { mql: 50 }\n',
+        ),
+      ]),
+    ).toEqual([]);
+  });
+});
+
 describe('packed score changes', () => {
   it('round-trip every field, each rule named once', () => {
     const changes = [
@@ -393,5 +432,22 @@ describe('packed score changes', () => {
     expect(unpackChanges(text)).toEqual(changes);
     expect(text.match(/pricing/g)).toHaveLength(1);
     expect(unpackChanges(null)).toEqual([]);
+  });
+  it('keep odd event ids, fractional points and one id under both kinds apart', () => {
+    const changes = [
+      { ruleId: 'x', kind: 'fit', group: 'fit', points: 2.5, halfLifeDays: null, eventId: null, at: 1 },
+      {
+        ruleId: 'x',
+        kind: 'engagement',
+        group: 'web',
+        points: -0.125,
+        halfLifeDays: 7,
+        eventId: 'a"b\\c\u2028ü',
+        at: 2,
+      },
+      { ruleId: 'x', kind: 'engagement', group: 'other', points: 1e-7, halfLifeDays: null, eventId: '', at: 3 },
+    ] satisfies ScoreChange[];
+    expect(unpackChanges(packChanges(changes))).toEqual(changes);
+    expect(unpackChanges(packChanges([]))).toEqual([]);
   });
 });
