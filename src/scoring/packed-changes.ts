@@ -18,13 +18,14 @@ interface Packed {
  */
 export function packChanges(changes: ScoreChange[]): string {
   const packed: Packed = { rules: [], changes: [] };
-  const index = new Map<string, number>();
+  // Looked up by id per kind (a key string built per change was a third of the packing time).
+  const byRule = { fit: new Map<string, number>(), engagement: new Map<string, number>() };
   for (const c of changes) {
-    const key = `${c.kind}\u0000${c.ruleId}\u0000${c.group}\u0000${c.halfLifeDays}`;
-    let i = index.get(key);
-    if (i === undefined) {
+    const known = byRule[c.kind];
+    let i = known.get(c.ruleId);
+    if (i === undefined || packed.rules[i]![2] !== c.group || packed.rules[i]![3] !== c.halfLifeDays) {
       i = packed.rules.length;
-      index.set(key, i);
+      known.set(c.ruleId, i);
       packed.rules.push([c.ruleId, c.kind === 'fit' ? 'f' : 'e', c.group, c.halfLifeDays]);
     }
     packed.changes.push([i, c.points, c.eventId, c.at]);
