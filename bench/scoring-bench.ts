@@ -1,15 +1,20 @@
-// npm run bench:scoring — a full rescore (kerma model apply) of 200 000 contacts / 5 000 000 events on SQLite, beside
-// DuckDB computing the same per-contact sum of decayed points in SQL on the same data, in the same run.
-// Sizes: BENCH_CONTACTS, BENCH_EVENTS. The data is generated (seeded) straight into the tables, not through ingest.
+// npm run bench:scoring — a full rescore (kerma model apply) of 200 000 contacts / 5 000 000 events on SQLite and on
+// PostgreSQL, beside DuckDB computing the same per-contact sum of decayed points in SQL on the same data, in the same
+// run. Sizes: BENCH_CONTACTS, BENCH_EVENTS; BENCH_ENGINES=sqlite|postgres to run one; BENCH_POSTGRES_URL (default
+// postgres://postgres@127.0.0.1:5432/kerma_bench_scoring, created and dropped; must contain "bench"); BENCH_KEEP=1
+// keeps the SQLite file. The data is generated (seeded) straight into the tables, not through ingest.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import BetterSqlite3 from 'better-sqlite3';
-import { loadConfig } from '../src/config.js';
+import { type Kysely, sql } from 'kysely';
+import pg from 'pg';
+import { type Config, loadConfig } from '../src/config.js';
 import { applyModel } from '../src/models/apply-model.js';
 import { parseModelFile } from '../src/scoring/parse-model-file.js';
 import { seededRandom as seeded } from '../src/seeded-random.js';
+import type { Database } from '../src/storage/database-schema.js';
 import { openStorage } from '../src/storage/open-storage.js';
 import { WorkspaceService } from '../src/workspaces/workspace-service.js';
 
@@ -123,84 +128,183 @@ function log(line: string) {
   process.stdout.write(`${line}\n`);
 }
 
-async function main() {
-  const dir = mkdtempSync(join(tmpdir(), 'kerma-scoring-bench-'));
-  try {
-    const file = join(dir, 'bench.db');
-    const config = loadConfig({}, { db: file, logLevel: 'silent' });
-    const storage = await openStorage(config);
-    const ws = await new WorkspaceService(storage).create('Bench', { timeZone: 'UTC' });
-    await storage.close();
-
-    const r = seeded(3);
-    const contacts: Contact[] = Array.from({ length: CONTACTS }, (_, i) => ({
-      id: `c${String(i).padStart(7, '0')}`,
-      title: TITLES[Math.floor(r() * TITLES.length)]!,
-      industry: INDUSTRIES[Math.floor(r() * INDUSTRIES.length)]!,
-      size: Math.floor(r() * 2000),
-    }));
-
-    let t0 = Date.now();
-    const sqlite = new BetterSqlite3(file);
-    sqlite.pragma('journal_mode = WAL');
-    const insContact = sqlite.prepare(
-      `INSERT INTO contacts (workspace_id, id, email, user_id, traits, stage, created_at, updated_at, last_seen_at)
-       VALUES (?, ?, ?, ?, ?, 'contact', ?, ?, ?)`,
-    );
-    const insEvent = sqlite.prepare(
-      `INSERT INTO events (workspace_id, message_id, type, name, contact_id, timestamp, received_at, properties, context, url, path, is_bot)
-       VALUES (?, ?, ?, ?, ?, ?, ?, '{}', '{}', ?, ?, 0)`,
-    );
-    sqlite.transaction(() => {
-      for (const c of contacts) {
-        const created = NOW - 200 * DAY;
-        insContact.run(
-          ws.id,
-          c.id,
-          `${c.id}@example.com`,
-          c.id,
-          JSON.stringify({ title: c.title, industry: c.industry, company_size: c.size }),
-          created,
-          created,
-          created,
-        );
-      }
-    })();
-    const insertChunk = sqlite.transaction((chunk: Ev[]) => {
-      for (const e of chunk) {
-        insEvent.run(
-          ws.id,
-          e.id,
-          e.type,
-          e.name,
-          contacts[e.contact]!.id,
-          e.ts,
-          e.ts,
-          e.path ? `https://example.com${e.path}` : null,
-          e.path,
-        );
-      }
-    });
-    let chunk: Ev[] = [];
-    for (const e of generateEvents(CONTACTS, EVENTS)) {
-      chunk.push(e);
-      if (chunk.length === 100_000) {
-        insertChunk(chunk);
-        chunk = [];
-      }
+/** The generated data written straight into SQLite through prepared statements (the fastest way in, not timed). */
+function fillSqlite(file: string, workspaceId: string, contacts: Contact[]): void {
+  const sqlite = new BetterSqlite3(file);
+  sqlite.pragma('journal_mode = WAL');
+  const insContact = sqlite.prepare(
+    `INSERT INTO contacts (workspace_id, id, email, user_id, traits, stage, created_at, updated_at, last_seen_at)
+     VALUES (?, ?, ?, ?, ?, 'contact', ?, ?, ?)`,
+  );
+  const insEvent = sqlite.prepare(
+    `INSERT INTO events (workspace_id, message_id, type, name, contact_id, timestamp, received_at, properties, context, url, path, is_bot)
+     VALUES (?, ?, ?, ?, ?, ?, ?, '{}', '{}', ?, ?, 0)`,
+  );
+  sqlite.transaction(() => {
+    for (const c of contacts) {
+      const row = contactRow(workspaceId, c);
+      insContact.run(
+        workspaceId,
+        c.id,
+        row.email,
+        row.user_id,
+        row.traits,
+        row.created_at,
+        row.updated_at,
+        row.last_seen_at,
+      );
     }
-    insertChunk(chunk);
-    sqlite.close();
-    log(
-      `data: ${CONTACTS} contacts, ${EVENTS} events generated into SQLite in ${((Date.now() - t0) / 1000).toFixed(1)} s (not timed below)`,
-    );
+  })();
+  const insertChunk = sqlite.transaction((chunk: Ev[]) => {
+    for (const e of chunk) {
+      const row = eventRow(workspaceId, contacts, e);
+      insEvent.run(
+        workspaceId,
+        row.message_id,
+        row.type,
+        row.name,
+        row.contact_id,
+        row.timestamp,
+        row.received_at,
+        row.url,
+        row.path,
+      );
+    }
+  });
+  for (const chunk of chunks(generateEvents(CONTACTS, EVENTS), 100_000)) insertChunk(chunk);
+  sqlite.close();
+}
 
-    const parsed = parseModelFile(MODEL);
-    if (!parsed.ok) throw new Error('bench model does not parse');
-    const kermaStorage = await openStorage(config);
+/** The same data into PostgreSQL through Kysely, then vacuumed and analyzed as autovacuum would (not timed). */
+async function fillPostgres(db: Kysely<Database>, workspaceId: string, contacts: Contact[]): Promise<void> {
+  for (const chunk of chunks(contacts, 1_000)) {
+    await db
+      .insertInto('contacts')
+      .values(chunk.map((c) => contactRow(workspaceId, c)))
+      .execute();
+  }
+  for (const chunk of chunks(generateEvents(CONTACTS, EVENTS), 2_000)) {
+    await db
+      .insertInto('events')
+      .values(chunk.map((e) => eventRow(workspaceId, contacts, e)))
+      .execute();
+  }
+  await sql`vacuum analyze`.execute(db);
+}
+
+function* chunks<T>(rows: Iterable<T>, size: number): Generator<T[]> {
+  let chunk: T[] = [];
+  for (const row of rows) {
+    chunk.push(row);
+    if (chunk.length === size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+const CREATED = NOW - 200 * DAY;
+
+function contactRow(workspaceId: string, c: Contact) {
+  return {
+    workspace_id: workspaceId,
+    id: c.id,
+    email: `${c.id}@example.com`,
+    user_id: c.id,
+    traits: JSON.stringify({ title: c.title, industry: c.industry, company_size: c.size }),
+    stage: 'contact',
+    score: 0,
+    fit: 0,
+    engagement: 0,
+    created_at: CREATED,
+    updated_at: CREATED,
+    last_seen_at: CREATED,
+  };
+}
+
+function eventRow(workspaceId: string, contacts: Contact[], e: Ev) {
+  return {
+    workspace_id: workspaceId,
+    message_id: e.id,
+    type: e.type,
+    name: e.name,
+    contact_id: contacts[e.contact]!.id,
+    timestamp: e.ts,
+    received_at: e.ts,
+    properties: '{}',
+    context: '{}',
+    url: e.path ? `https://example.com${e.path}` : null,
+    path: e.path,
+    is_bot: 0,
+  };
+}
+
+/** DuckDB's per-contact totals for the same data, and the seconds its one statement took (the fastest of three). */
+async function duckdbTotals(
+  contacts: Contact[],
+): Promise<{ seconds: number; times: number[]; rows: Array<[string, number]> }> {
+  const duck = await DuckDBInstance.create(':memory:', { threads: String(cpus().length) });
+  const conn = await duck.connect();
+  await conn.run('create table contacts (id varchar, title varchar, industry varchar, company_size integer)');
+  await conn.run(
+    'create table ev (id varchar, contact_id varchar, type varchar, name varchar, path varchar, ts bigint)',
+  );
+  const ca = await conn.createAppender('contacts');
+  for (const c of contacts) {
+    ca.appendVarchar(c.id);
+    ca.appendVarchar(c.title);
+    ca.appendVarchar(c.industry);
+    ca.appendInteger(c.size);
+    ca.endRow();
+  }
+  ca.closeSync();
+  const ea = await conn.createAppender('ev');
+  for (const e of generateEvents(CONTACTS, EVENTS)) {
+    ea.appendVarchar(e.id);
+    ea.appendVarchar(contacts[e.contact]!.id);
+    ea.appendVarchar(e.type);
+    if (e.name === null) ea.appendNull();
+    else ea.appendVarchar(e.name);
+    if (e.path === null) ea.appendNull();
+    else ea.appendVarchar(e.path);
+    ea.appendBigInt(BigInt(e.ts));
+    ea.endRow();
+  }
+  ea.closeSync();
+  // Three runs, the fastest counted: its time moved by half between runs on the same machine.
+  const times: number[] = [];
+  let rows: Array<[string, number]> = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const reader = await conn.runAndReadAll(DUCKDB_SQL);
+    times.push((performance.now() - t0) / 1000);
+    rows = (reader.getRows() as Array<[string, number]>).map(([id, total]): [string, number] => [id, Number(total)]);
+  }
+  conn.closeSync();
+  return { seconds: Math.min(...times), times, rows };
+}
+
+/** Fills one engine, applies the model there (timed) and reads back every contact's total. */
+async function rescoreOn(engine: Engine, config: Config, contacts: Contact[]) {
+  let storage = await openStorage(config);
+  const ws = await new WorkspaceService(storage).create('Bench', { timeZone: 'UTC' });
+  let t0 = Date.now();
+  if (engine === 'sqlite') {
+    await storage.close();
+    if (config.storage.kind !== 'sqlite') throw new Error('expected a SQLite config');
+    fillSqlite(config.storage.file, ws.id, contacts);
+    storage = await openStorage(config);
+  } else await fillPostgres(storage.db, ws.id, contacts);
+  log(
+    `data (${ENGINE_NAMES[engine]}): ${CONTACTS} contacts, ${EVENTS} events generated in ${((Date.now() - t0) / 1000).toFixed(1)} s (not timed below)`,
+  );
+  const parsed = parseModelFile(MODEL);
+  if (!parsed.ok) throw new Error('bench model does not parse');
+  try {
     t0 = performance.now();
     let lastReport = 0;
-    const result = await applyModel(kermaStorage.db, {
+    const result = await applyModel(storage.db, {
       workspaceId: ws.id,
       timeZone: 'UTC',
       model: parsed.model,
@@ -209,78 +313,89 @@ async function main() {
       onProgress: (done, total) => {
         if (Date.now() - lastReport > 5000) {
           lastReport = Date.now();
-          process.stderr.write(`rescore: ${done}/${total}\n`);
+          process.stderr.write(`rescore (${ENGINE_NAMES[engine]}): ${done}/${total}\n`);
         }
       },
     });
-    const kermaSeconds = (performance.now() - t0) / 1000;
-    const kermaTotals = new Map(
+    const seconds = (performance.now() - t0) / 1000;
+    const totals = new Map(
       (
-        await kermaStorage.db
+        await storage.db
           .selectFrom('contact_scores')
           .select(['contact_id', 'total'])
           .where('workspace_id', '=', ws.id)
           .where('model_version', '=', result.version)
           .execute()
-      ).map((row) => [row.contact_id, row.total]),
+      ).map((row) => [row.contact_id, Number(row.total)]),
     );
-    await kermaStorage.close();
+    return { seconds, result, totals };
+  } finally {
+    await storage.close();
+  }
+}
 
-    const duck = await DuckDBInstance.create(':memory:', { threads: String(cpus().length) });
-    const conn = await duck.connect();
-    await conn.run('create table contacts (id varchar, title varchar, industry varchar, company_size integer)');
-    await conn.run(
-      'create table ev (id varchar, contact_id varchar, type varchar, name varchar, path varchar, ts bigint)',
-    );
-    const ca = await conn.createAppender('contacts');
-    for (const c of contacts) {
-      ca.appendVarchar(c.id);
-      ca.appendVarchar(c.title);
-      ca.appendVarchar(c.industry);
-      ca.appendInteger(c.size);
-      ca.endRow();
+type Engine = 'sqlite' | 'postgres';
+const ENGINE_NAMES: Record<Engine, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
+
+async function main() {
+  const engines = (process.env['BENCH_ENGINES'] ?? 'sqlite,postgres').split(',') as Engine[];
+  const pgUrl = process.env['BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/kerma_bench_scoring';
+  const pgName = new URL(pgUrl).pathname.slice(1);
+  if (!pgName.includes('bench')) throw new Error(`refusing to use database "${pgName}": its name must contain "bench"`);
+  const r = seeded(3);
+  const contacts: Contact[] = Array.from({ length: CONTACTS }, (_, i) => ({
+    id: `c${String(i).padStart(7, '0')}`,
+    title: TITLES[Math.floor(r() * TITLES.length)]!,
+    industry: INDUSTRIES[Math.floor(r() * INDUSTRIES.length)]!,
+    size: Math.floor(r() * 2000),
+  }));
+  const runs: Array<{ engine: Engine } & Awaited<ReturnType<typeof rescoreOn>>> = [];
+  const dir = mkdtempSync(join(tmpdir(), 'kerma-scoring-bench-'));
+  const admin = new pg.Client({ connectionString: pgUrl.replace(/\/[^/]*$/, '/postgres') });
+  try {
+    for (const engine of engines) {
+      if (engine === 'sqlite') {
+        const config = loadConfig({}, { db: join(dir, 'bench.db'), logLevel: 'silent' });
+        runs.push({ engine, ...(await rescoreOn(engine, config, contacts)) });
+      } else if (engine === 'postgres') {
+        await admin.connect();
+        await admin.query(`DROP DATABASE IF EXISTS ${pgName}`);
+        await admin.query(`CREATE DATABASE ${pgName}`);
+        const config = loadConfig({}, { databaseUrl: pgUrl, logLevel: 'silent' });
+        runs.push({ engine, ...(await rescoreOn(engine, config, contacts)) });
+      } else throw new Error(`BENCH_ENGINES: unknown engine "${engine}"; expected sqlite, postgres or both`);
     }
-    ca.closeSync();
-    const ea = await conn.createAppender('ev');
-    for (const e of generateEvents(CONTACTS, EVENTS)) {
-      ea.appendVarchar(e.id);
-      ea.appendVarchar(contacts[e.contact]!.id);
-      ea.appendVarchar(e.type);
-      if (e.name === null) ea.appendNull();
-      else ea.appendVarchar(e.name);
-      if (e.path === null) ea.appendNull();
-      else ea.appendVarchar(e.path);
-      ea.appendBigInt(BigInt(e.ts));
-      ea.endRow();
+  } finally {
+    if (engines.includes('postgres')) {
+      await admin.query(`DROP DATABASE IF EXISTS ${pgName}`).catch(() => undefined);
+      await admin.end().catch(() => undefined);
     }
-    ea.closeSync();
-    t0 = performance.now();
-    const reader = await conn.runAndReadAll(DUCKDB_SQL);
-    const duckSeconds = (performance.now() - t0) / 1000;
-    const rows = reader.getRows() as Array<[string, number]>;
+    if (!process.env['BENCH_KEEP']) rmSync(dir, { recursive: true, force: true });
+    else log(`kept ${dir}`);
+  }
+
+  const duck = await duckdbTotals(contacts);
+  log(
+    `DuckDB ${'1.5.5'} same decayed sums in SQL (in memory, ${cpus().length} threads): ${duck.seconds.toFixed(2)} s (fastest of ${duck.times.map((t) => t.toFixed(2)).join(', ')} s)`,
+  );
+  for (const { engine, seconds, result, totals } of runs) {
     let maxDiff = 0;
     let worst = '';
-    for (const [id, total] of rows) {
-      const diff = Math.abs((kermaTotals.get(id) ?? Number.NaN) - Number(total));
+    for (const [id, total] of duck.rows) {
+      const diff = Math.abs((totals.get(id) ?? Number.NaN) - total);
       if (!(diff <= maxDiff)) {
         maxDiff = diff;
         worst = id;
       }
     }
     log(
-      `Kerma full rescore (kerma model apply, SQLite): ${kermaSeconds.toFixed(2)} s — ${result.contacts} contacts, ${result.changes} score changes written, ${result.mql} MQL`,
+      `Kerma full rescore (kerma model apply, ${ENGINE_NAMES[engine]}, ${result.threads} worker threads): ${seconds.toFixed(2)} s — ${result.contacts} contacts, ${result.changes} score changes written, ${result.mql} MQL`,
     );
+    log(`  ratio: ${(seconds / duck.seconds).toFixed(2)}× DuckDB (goal ≤ 3×)`);
     log(
-      `DuckDB ${'1.5.5'} same decayed sums in SQL (in memory, ${cpus().length} threads): ${duckSeconds.toFixed(2)} s`,
+      `  agreement: ${duck.rows.length} contacts compared, largest difference ${maxDiff.toExponential(2)} points${maxDiff > 1e-6 ? ` (contact ${worst})` : ''}`,
     );
-    log(`ratio: ${(kermaSeconds / duckSeconds).toFixed(2)}× DuckDB (goal ≤ 3×)`);
-    log(
-      `agreement: ${rows.length} contacts compared, largest difference ${maxDiff.toExponential(2)} points${maxDiff > 1e-6 ? ` (contact ${worst})` : ''}`,
-    );
-    if (maxDiff > 1e-6 || rows.length !== kermaTotals.size) process.exitCode = 1;
-  } finally {
-    if (!process.env['BENCH_KEEP']) rmSync(dir, { recursive: true, force: true });
-    else log(`kept ${dir}`);
+    if (maxDiff > 1e-6 || duck.rows.length !== totals.size) process.exitCode = 1;
   }
 }
 
