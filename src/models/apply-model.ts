@@ -41,40 +41,43 @@ const THREADS_FROM = 10_000;
 // Rows per INSERT: SQLite allows 32 766 bound values; contact_scores has 12 columns.
 const CHUNK = 2_000;
 
+// Every column of contact_scores (the record type makes a missing or unknown one a type error), in binding order.
+const SCORE_COLUMNS = Object.keys({
+  workspace_id: true,
+  model_version: true,
+  contact_id: true,
+  state: true,
+  total: true,
+  fit: true,
+  engagement: true,
+  grade: true,
+  status: true,
+  next_seq: true,
+  scored_at: true,
+  packed_changes: true,
+} satisfies Record<keyof ContactScoresTable, true>) as (keyof ContactScoresTable)[];
+
 /**
- * Writes contact_scores rows in statements of CHUNK rows. Kysely builds the same statement for every chunk of a size;
- * building it once per rescore and binding each chunk's values saves a fifth of the write time. The reuse is
- * checked against a chunk Kysely compiled; rows of another shape are built each time.
+ * Writes contact_scores rows in statements of CHUNK rows, each statement's text built once per chunk size and
+ * every chunk of that size bound to it: building the same 2,000-row INSERT again per chunk cost a fifth of the
+ * write time.
  */
 function scoreRowsWriter(): (db: Kysely<Database>, rows: ContactScoresTable[]) => Promise<void> {
-  const statements = new Map<number, { sql: string; columns: (keyof ContactScoresTable)[] }>();
+  const statements = new Map<number, string>();
   return async (db, rows) => {
     for (let i = 0; i < rows.length; i += CHUNK) {
       const chunk = rows.slice(i, i + CHUNK);
-      const columns = Object.keys(chunk[0]!) as (keyof ContactScoresTable)[];
-      const values = (r: ContactScoresTable) => columns.map((c) => r[c]);
-      const uniform = chunk.every((r) => sameKeys(Object.keys(r), columns));
-      const known = statements.get(chunk.length);
-      if (known && uniform && sameKeys(columns, known.columns)) {
-        await db.executeQuery(CompiledQuery.raw(known.sql, chunk.flatMap(values)));
-        continue;
+      const values = chunk.map((r) => SCORE_COLUMNS.map((c) => r[c] ?? null));
+      let text = statements.get(chunk.length);
+      if (text === undefined) {
+        const columns = sql.join(SCORE_COLUMNS.map((c) => sql.ref(c)));
+        const tuples = sql.join(values.map((v) => sql`(${sql.join(v)})`));
+        text = sql`insert into contact_scores (${columns}) values ${tuples}`.compile(db).sql;
+        statements.set(chunk.length, text);
       }
-      const compiled = db.insertInto('contact_scores').values(chunk).compile();
-      const bound = chunk.flatMap(values);
-      if (
-        uniform &&
-        bound.length === compiled.parameters.length &&
-        bound.every((v, j) => v === compiled.parameters[j])
-      ) {
-        statements.set(chunk.length, { sql: compiled.sql, columns });
-      }
-      await db.executeQuery(compiled);
+      await db.executeQuery(CompiledQuery.raw(text, values.flat()));
     }
   };
-}
-
-function sameKeys(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((k, i) => k === b[i]);
 }
 
 /**

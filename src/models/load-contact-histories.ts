@@ -180,9 +180,8 @@ export function historyOfRow(row: ContactRow, fields: EventFieldsRead = ALL_FIEL
     traits: JSON.parse(row.traits) as Record<string, unknown>,
     createdAt: Number(row.created_at),
     events: tuples.map((t) => eventOf(t, fields)),
-    // No last event up to the cut-off: none of its events count, and first (after the cut-off) is not read either.
-    span:
-      first === null ? null : { first: Number(first), last: last === null ? Number.NEGATIVE_INFINITY : Number(last) },
+    // No last event up to the cut-off means none of its events count: as a contact without events.
+    span: first === null || last === null ? null : { first: Number(first), last: Number(last) },
   };
 }
 

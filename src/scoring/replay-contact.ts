@@ -11,7 +11,7 @@ export interface ContactHistory {
   /**
    * The times of the contact's first and last event of all (the last may be the last up to the replay's cut-off),
    * when `events` holds only those a model can score (`eventPrefilter`): the traits count from the first, and the
-   * state knows the last. Null: the contact has no events.
+   * state knows the last. Null: the contact has no events (up to the cut-off).
    */
   span?: { first: number; last: number } | null;
 }
