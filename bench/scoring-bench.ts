@@ -339,6 +339,10 @@ const ENGINE_NAMES: Record<Engine, string> = { sqlite: 'SQLite', postgres: 'Post
 
 async function main() {
   const engines = (process.env['BENCH_ENGINES'] ?? 'sqlite,postgres').split(',') as Engine[];
+  const unknown = engines.find((e) => !(e in ENGINE_NAMES));
+  if (unknown !== undefined) {
+    throw new Error(`BENCH_ENGINES: unknown engine "${unknown}"; expected sqlite, postgres or both (comma-separated)`);
+  }
   const pgUrl = process.env['BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/kerma_bench_scoring';
   const pgName = new URL(pgUrl).pathname.slice(1);
   if (!pgName.includes('bench')) throw new Error(`refusing to use database "${pgName}": its name must contain "bench"`);
@@ -357,13 +361,13 @@ async function main() {
       if (engine === 'sqlite') {
         const config = loadConfig({}, { db: join(dir, 'bench.db'), logLevel: 'silent' });
         runs.push({ engine, ...(await rescoreOn(engine, config, contacts)) });
-      } else if (engine === 'postgres') {
+      } else {
         await admin.connect();
         await admin.query(`DROP DATABASE IF EXISTS ${pgName}`);
         await admin.query(`CREATE DATABASE ${pgName}`);
         const config = loadConfig({}, { databaseUrl: pgUrl, logLevel: 'silent' });
         runs.push({ engine, ...(await rescoreOn(engine, config, contacts)) });
-      } else throw new Error(`BENCH_ENGINES: unknown engine "${engine}"; expected sqlite, postgres or both`);
+      }
     }
   } finally {
     if (engines.includes('postgres')) {
