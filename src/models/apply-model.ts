@@ -255,13 +255,17 @@ async function activate(
       .where('version', '=', version)
       .execute();
     const stageReason = `score reached the MQL threshold when model v${version} was applied`;
+    // Each contact's last history number comes from one grouped pass joined in, not a lookup per promoted contact:
+    // PostgreSQL planned that lookup as a scan of stage_changes, which this statement grows as it runs (48,438
+    // promotions took 19 s; bench/RESULTS.md).
     const promoted = await sql<{ n: number }>`
       insert into stage_changes (workspace_id, contact_id, seq, from_stage, to_stage, at, source, reason)
-      select c.workspace_id, c.id,
-             coalesce((select max(s.seq) from stage_changes s where s.workspace_id = c.workspace_id and s.contact_id = c.id), 0) + 1,
-             c.stage, 'mql', ${now}, 'score', ${stageReason}
+      select c.workspace_id, c.id, coalesce(h.seq, 0) + 1, c.stage, 'mql', ${now}, 'score', ${stageReason}
       from contacts c
       join contact_scores cs on cs.workspace_id = c.workspace_id and cs.model_version = ${version} and cs.contact_id = c.id
+      left join (
+        select contact_id, max(seq) as seq from stage_changes where workspace_id = ${workspaceId} group by contact_id
+      ) h on h.contact_id = c.id
       where c.workspace_id = ${workspaceId} and cs.status = 'mql' and c.stage in (${sql.join(PRE_MQL_STAGES)})`.execute(
       trx,
     );
