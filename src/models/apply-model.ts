@@ -7,6 +7,7 @@ import type { ScoringModel } from '../scoring/scoring-model.js';
 import type { ContactScoresTable, Database } from '../storage/database-schema.js';
 import { loadContactHistoriesOf, loadContactRows } from './load-contact-histories.js';
 import { lockWorkspace } from './lock-workspace.js';
+import { readAhead } from './read-ahead.js';
 import { startRescorePool } from './rescore-pool.js';
 import { type RescoredPage, type RescoreSetup, rescoreRows } from './rescore-rows.js';
 
@@ -143,7 +144,7 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
     };
     // Pages in flight, stored in the order they were read; enough to keep every worker busy while one is written.
     const inFlight: Promise<RescoredPage>[] = [];
-    for await (const rows of loadContactRows(db, workspaceId, read)) {
+    for await (const rows of readAhead(loadContactRows(db, workspaceId, read))) {
       const page = pool.run(rows);
       // Awaited in turn below; this only keeps a failure from counting as unhandled while earlier pages are stored.
       page.catch(() => undefined);
