@@ -20,6 +20,7 @@ import {
 import { mergeByWorkspace, splitOutcomes } from '../merge-batches.js';
 import { migrateToLatest } from '../migrations.js';
 import type { IngestOutcome, Storage, StorageOptions, WorkspaceBatch } from '../storage.js';
+import { plannerStatistics } from './planner-statistics.js';
 import { createPostgresLiveScoring } from './postgres-live-scoring.js';
 import { type Column, unnestInsert } from './unnest-insert.js';
 
@@ -277,6 +278,7 @@ export async function openPostgresStorage(url: string, storageOptions: StorageOp
   };
 
   const scoreLive = createPostgresLiveScoring();
+  const statistics = plannerStatistics(pool);
 
   return {
     engine: 'postgres',
@@ -304,6 +306,7 @@ export async function openPostgresStorage(url: string, storageOptions: StorageOp
           stored.set(batch.workspaceId, inserted);
         }
         await client.query('COMMIT');
+        statistics.afterWrite();
         return splitOutcomes(batches, stored);
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {});
@@ -321,6 +324,7 @@ export async function openPostgresStorage(url: string, storageOptions: StorageOp
       }
     },
     async close() {
+      await statistics.close();
       await db.destroy();
     },
   };
