@@ -305,6 +305,7 @@ async function rescoreOn(engine: Engine, config: Config, contacts: Contact[]) {
     t0 = performance.now();
     let lastReport = 0;
     const result = await applyModel(storage.db, {
+      file: storage.file,
       workspaceId: ws.id,
       timeZone: 'UTC',
       model: parsed.model,
@@ -393,7 +394,7 @@ async function main() {
       }
     }
     log(
-      `Kerma full rescore (kerma model apply, ${ENGINE_NAMES[engine]}, ${result.threads} worker threads): ${seconds.toFixed(2)} s — ${result.contacts} contacts, ${result.changes} score changes written, ${result.mql} MQL`,
+      `Kerma full rescore (kerma model apply, ${ENGINE_NAMES[engine]}, ${result.threads} worker threads${result.workersRead ? ' reading their own pages' : ''}): ${seconds.toFixed(2)} s — ${result.contacts} contacts, ${result.changes} score changes written, ${result.mql} MQL`,
     );
     log(`  ratio: ${(seconds / duck.seconds).toFixed(2)}× DuckDB (goal ≤ 3×)`);
     log(

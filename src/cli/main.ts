@@ -275,6 +275,7 @@ withDb(
           const parsed = parseModelFile(DEMO_MODEL);
           if (!parsed.ok) throw new Error('the built-in demo model does not parse');
           await applyModel(runtime.storage.db, {
+            file: runtime.storage.file,
             workspaceId: ws.id,
             timeZone: ws.timeZone,
             model: parsed.model,

@@ -49,6 +49,7 @@ export function registerModelCommands<T extends { workspace?: string }>(
     await withWorkspace(configFrom(options), options.workspace, async (runtime, ws) => {
       const progress = createLazyProgress('rescore contacts');
       const result = await applyModel(runtime.storage.db, {
+        file: runtime.storage.file,
         workspaceId: ws.id,
         timeZone: ws.timeZone,
         model: compiled,
@@ -57,7 +58,7 @@ export function registerModelCommands<T extends { workspace?: string }>(
       });
       progress.stop();
       process.stdout.write(
-        `model "${compiled.name}" is version ${result.version} and active: ${result.contacts} contacts rescored, ${result.changes} score changes recorded, ${result.mql} at MQL (${result.promotedToMql} moved to stage MQL)${result.threads > 0 ? `; history replayed in ${result.threads} worker threads` : ''}\n`,
+        `model "${compiled.name}" is version ${result.version} and active: ${result.contacts} contacts rescored, ${result.changes} score changes recorded, ${result.mql} at MQL (${result.promotedToMql} moved to stage MQL)${result.threads > 0 ? `; history replayed in ${result.threads} worker threads${result.workersRead ? ' reading it themselves' : ''}` : ''}\n`,
       );
     });
   });

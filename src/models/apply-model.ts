@@ -5,7 +5,7 @@ import { eventFieldsRead } from '../scoring/event-fields-read.js';
 import { eventPrefilter } from '../scoring/event-prefilter.js';
 import type { ScoringModel } from '../scoring/scoring-model.js';
 import type { ContactScoresTable, Database } from '../storage/database-schema.js';
-import { loadContactHistoriesOf, loadContactRows } from './load-contact-histories.js';
+import { compilePageQuery, loadContactHistoriesOf, loadContactRows, pageRanges } from './load-contact-histories.js';
 import { lockWorkspace } from './lock-workspace.js';
 import { readAhead } from './read-ahead.js';
 import { startRescorePool } from './rescore-pool.js';
@@ -19,6 +19,8 @@ export interface ApplyModelResult {
   promotedToMql: number;
   /** Worker threads that replayed the history (0: the calling thread did). */
   threads: number;
+  /** Whether the worker threads read the history themselves, on connections of their own. */
+  workersRead: boolean;
 }
 
 export interface ApplyModelRequest {
@@ -35,6 +37,11 @@ export interface ApplyModelRequest {
    * per core (at most 4) from 10,000 contacts on, none below, where starting threads costs more than it saves.
    */
   threads?: number;
+  /**
+   * The SQLite database's file (`Storage.file`): the worker threads then read their pages on connections of their
+   * own, and this thread only writes. Without it this thread reads every page.
+   */
+  file?: string | null;
 }
 
 const THREADS_FROM = 10_000;
@@ -126,15 +133,14 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
   // Events that arrive while the rescore runs are scored live under the old version; activation replays their contacts.
   const started = Date.now();
   const setup: RescoreSetup = { model, version, workspaceId, timeZone: request.timeZone, now };
-  const pool = startRescorePool(
-    setup,
-    request.threads ?? (total >= THREADS_FROM ? Math.min(4, availableParallelism()) : 0),
-  );
+  // Only the events the rules can match and only the fields they look at: without URL or properties the events
+  // come from the contact index alone.
+  const read = { fields: eventFieldsRead(model), only: eventPrefilter([model]), until: now };
+  const threads = request.threads ?? (total >= THREADS_FROM ? Math.min(4, availableParallelism()) : 0);
+  const reader = request.file ? { file: request.file, query: compilePageQuery(db, workspaceId, read) } : null;
+  const pool = startRescorePool(setup, threads, reader);
   const insertScores = scoreRowsWriter();
   try {
-    // Only the events the rules can match and only the fields they look at: without URL or properties the events
-    // come from the contact index alone.
-    const read = { fields: eventFieldsRead(model), only: eventPrefilter([model]), until: now };
     const store = async (page: RescoredPage) => {
       await insertScores(db, page.scores);
       mql += page.mql;
@@ -142,10 +148,14 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
       contacts += page.scores.length;
       await request.onProgress?.(contacts, Math.max(total, contacts));
     };
+    // Each page as it is handed to the pool; wrapped, as a generator would wait for a promise it yields.
+    async function* pages(): AsyncGenerator<{ page: Promise<RescoredPage> }> {
+      if (pool.reads) for (const range of await pageRanges(db, workspaceId)) yield { page: pool.read(range) };
+      else for await (const rows of readAhead(loadContactRows(db, workspaceId, read))) yield { page: pool.run(rows) };
+    }
     // Pages in flight, stored in the order they were read; enough to keep every worker busy while one is written.
     const inFlight: Promise<RescoredPage>[] = [];
-    for await (const rows of readAhead(loadContactRows(db, workspaceId, read))) {
-      const page = pool.run(rows);
+    for await (const { page } of pages()) {
       // Awaited in turn below; this only keeps a failure from counting as unhandled while earlier pages are stored.
       page.catch(() => undefined);
       inFlight.push(page);
@@ -203,7 +213,7 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
         await insertScores(trx, scores);
       }
     });
-    return { version, contacts, changes, mql, promotedToMql, threads: pool.threads };
+    return { version, contacts, changes, mql, promotedToMql, threads: pool.threads, workersRead: pool.reads };
   } catch (error) {
     await discardUnfinishedVersions(db, workspaceId);
     throw error;

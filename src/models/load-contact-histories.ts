@@ -151,15 +151,80 @@ async function contactRows(
   options: HistoryOptions,
   which: { after: string } | { ids: string[] },
 ): Promise<ContactRow[]> {
-  const rows = await db
-    .selectFrom('contacts as c')
-    .select(['c.id', 'c.traits', 'c.created_at', 'c.stage', eventsArray(db, options).as('events')])
-    .where('c.workspace_id', '=', workspaceId)
+  const rows = await contactRowsQuery(db, workspaceId, options)
     .$call((q) =>
       'ids' in which ? q.where('c.id', 'in', which.ids) : q.where('c.id', '>', which.after).orderBy('c.id').limit(PAGE),
     )
     .execute();
   return rows as ContactRow[];
+}
+
+function contactRowsQuery(db: Kysely<Database>, workspaceId: string, options: HistoryOptions) {
+  return db
+    .selectFrom('contacts as c')
+    .select(['c.id', 'c.traits', 'c.created_at', 'c.stage', eventsArray(db, options).as('events')])
+    .where('c.workspace_id', '=', workspaceId);
+}
+
+/** A page of contacts by id: after `after` (exclusive) through `through` (inclusive). */
+export interface PageRange {
+  after: string;
+  through: string;
+}
+
+/**
+ * The workspace's contacts as id ranges of a page each, in id order, from the ids there are now (a contact created
+ * later is not in any). Each range can be read on its own (`PageQuery`), by several threads at once.
+ * @example for (const range of await pageRanges(db, workspaceId)) pool.read(range)
+ */
+export async function pageRanges(db: Kysely<Database>, workspaceId: string): Promise<PageRange[]> {
+  // Only each page's last id comes back (and the very last), not every id of a large workspace.
+  const { rows } = await sql<{ id: string }>`
+    select id from (
+      select id, row_number() over (order by id) as n, count(*) over () as total
+      from contacts where workspace_id = ${workspaceId}
+    ) k where n % ${PAGE} = 0 or n = total order by id`.execute(db);
+  return rows.map((row, i) => ({ after: i === 0 ? '' : rows[i - 1]!.id, through: row.id }));
+}
+
+/** The page read of `loadContactRows` for any id range, as SQL text and its parameters, with the range's to fill in. */
+export interface PageQuery {
+  sql: string;
+  parameters: readonly unknown[];
+  /** Where the range's bounds go in `parameters`. */
+  afterAt: number;
+  throughAt: number;
+}
+
+// Stand-ins for the range's bounds while the query is compiled: no contact id holds a NUL.
+const AFTER = '\u0000after';
+const THROUGH = '\u0000through';
+
+/**
+ * `loadContactRows`'s page read compiled once, for a connection of another thread to run per range (`pageParameters`).
+ * @example db.prepare(q.sql).all(pageParameters(q, range))
+ */
+export function compilePageQuery(db: Kysely<Database>, workspaceId: string, options: HistoryOptions): PageQuery {
+  const compiled = contactRowsQuery(db, workspaceId, options)
+    .where('c.id', '>', AFTER)
+    .where('c.id', '<=', THROUGH)
+    .orderBy('c.id')
+    .compile();
+  const parameters = compiled.parameters;
+  return {
+    sql: compiled.sql,
+    parameters,
+    afterAt: parameters.indexOf(AFTER),
+    throughAt: parameters.indexOf(THROUGH),
+  };
+}
+
+/** The parameters of a compiled page read for one range. */
+export function pageParameters(query: PageQuery, range: PageRange): unknown[] {
+  const parameters = [...query.parameters];
+  parameters[query.afterAt] = range.after;
+  parameters[query.throughAt] = range.through;
+  return parameters;
 }
 
 /**

@@ -3,17 +3,36 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { packageRoot } from '../package-root.js';
-import type { ContactRow } from './load-contact-histories.js';
+import type { ContactRow, PageQuery, PageRange } from './load-contact-histories.js';
 import { type RescoredPage, type RescoreSetup, rescoreContactRows } from './rescore-rows.js';
 
 /** Where pages of a rescore are parsed and replayed: worker threads, or the calling thread when `threads` is 0. */
 export interface RescorePool {
   readonly threads: number;
+  /** True when the workers read their pages themselves (`read`), on connections of their own. */
+  readonly reads: boolean;
   run(rows: ContactRow[]): Promise<RescoredPage>;
+  /** Reads one page on a worker's own connection and replays it there; only when `reads`. */
+  read(range: PageRange): Promise<RescoredPage>;
   close(): Promise<void>;
 }
 
-type Reply = { ok: true; page: RescoredPage } | { ok: false; message: string };
+/** A SQLite file and the page read each worker runs on a connection of its own to it. */
+export interface PageReader {
+  file: string;
+  query: PageQuery;
+}
+
+/** What a worker is given to start: the rescore, and where to read pages when it reads them itself. */
+export interface RescoreWorkerData {
+  setup: RescoreSetup;
+  reader: PageReader | null;
+}
+
+/** A page for a worker: rows read by the calling thread, or a range it reads itself. */
+export type RescoreTask = { rows: ContactRow[] } | { range: PageRange };
+
+export type RescoreReply = { ok: true; page: RescoredPage } | { ok: false; message: string };
 
 interface Waiting {
   resolve(page: RescoredPage): void;
@@ -32,26 +51,32 @@ function workerFile(): string | null {
 }
 
 /**
- * Starts `threads` workers that each replay the pages sent to them in order (round robin), so reading and writing
- * on the calling thread overlap with parsing and replaying on the others. The model travels by structured clone.
- * @example const pool = startRescorePool(setup, 2); const page = await pool.run(rows); await pool.close()
+ * Starts `threads` workers that each replay the pages sent to them in order (round robin), so writing on the calling
+ * thread overlaps with parsing and replaying on the others. Given a `reader`, the workers also read their pages from
+ * the SQLite file on connections of their own, so the calling thread only writes. The model travels by structured clone.
+ * @example const pool = startRescorePool(setup, 2, reader); const page = await pool.read(range); await pool.close()
  */
-export function startRescorePool(setup: RescoreSetup, threads: number): RescorePool {
+export function startRescorePool(setup: RescoreSetup, threads: number, reader: PageReader | null = null): RescorePool {
   const file = threads > 0 ? workerFile() : null;
   if (file === null) {
     return {
       threads: 0,
+      reads: false,
       run: async (rows) => rescoreContactRows(setup, rows),
+      read: async () => {
+        throw new Error('this rescore pool has no worker threads to read pages');
+      },
       close: async () => undefined,
     };
   }
+  const workerData: RescoreWorkerData = { setup, reader };
   const workers = Array.from({ length: threads }, () => {
-    const worker = new Worker(file, { workerData: setup });
+    const worker = new Worker(file, { workerData });
     const waiting: Waiting[] = [];
     const failAll = (error: Error) => {
       for (const w of waiting.splice(0)) w.reject(error);
     };
-    worker.on('message', (reply: Reply) => {
+    worker.on('message', (reply: RescoreReply) => {
       const next = waiting.shift();
       if (!next) return;
       if (reply.ok) next.resolve(reply.page);
@@ -62,14 +87,20 @@ export function startRescorePool(setup: RescoreSetup, threads: number): RescoreP
     return { worker, waiting };
   });
   let turn = 0;
+  const send = (task: RescoreTask) => {
+    const target = workers[turn++ % workers.length]!;
+    return new Promise<RescoredPage>((resolve, reject) => {
+      target.waiting.push({ resolve, reject });
+      target.worker.postMessage(task);
+    });
+  };
   return {
     threads,
-    run(rows) {
-      const target = workers[turn++ % workers.length]!;
-      return new Promise<RescoredPage>((resolve, reject) => {
-        target.waiting.push({ resolve, reject });
-        target.worker.postMessage(rows);
-      });
+    reads: reader !== null,
+    run: (rows) => send({ rows }),
+    read: (range) => {
+      if (reader === null) return Promise.reject(new Error('this rescore pool was started without a page reader'));
+      return send({ range });
     },
     async close() {
       await Promise.all(workers.map((w) => w.worker.terminate()));

@@ -1,17 +1,30 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ContactRow } from './load-contact-histories.js';
-import { type RescoreSetup, rescoreContactRows } from './rescore-rows.js';
+import { openSqliteConnection } from '../storage/sqlite/open-sqlite-connection.js';
+import { type ContactRow, pageParameters } from './load-contact-histories.js';
+import type { RescoreReply, RescoreTask, RescoreWorkerData } from './rescore-pool.js';
+import { rescoreContactRows } from './rescore-rows.js';
 
 /**
- * A rescore's worker thread: parses and replays the pages of contacts the rescore sends it and answers each, in
- * order, with the rows to store (or the error that stopped it). Wiring only; the work is `rescoreContactRows`.
+ * A rescore's worker thread: parses and replays the pages of contacts the rescore sends it, or reads them itself
+ * from the SQLite file when sent a range, and answers each, in order, with the rows to store (or the error that
+ * stopped it). Wiring only; the work is `rescoreContactRows`.
  */
-const setup = workerData as RescoreSetup;
+const { setup, reader } = workerData as RescoreWorkerData;
 const port = parentPort!;
-port.on('message', (rows: ContactRow[]) => {
+const connection = reader ? openSqliteConnection(reader.file) : null;
+// Reads only: a worker never writes to the database it shares with the rescore.
+connection?.pragma('query_only = ON');
+const readPage = connection && reader ? connection.prepare(reader.query.sql) : null;
+port.on('message', (task: RescoreTask) => {
+  let reply: RescoreReply;
   try {
-    port.postMessage({ ok: true, page: rescoreContactRows(setup, rows) });
+    let rows: ContactRow[];
+    if ('rows' in task) rows = task.rows;
+    else if (readPage && reader) rows = readPage.all(pageParameters(reader.query, task.range)) as ContactRow[];
+    else throw new Error('sent a range to read without a page reader');
+    reply = { ok: true, page: rescoreContactRows(setup, rows) };
   } catch (error) {
-    port.postMessage({ ok: false, message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    reply = { ok: false, message: error instanceof Error ? (error.stack ?? error.message) : String(error) };
   }
+  port.postMessage(reply);
 });

@@ -22,6 +22,8 @@ export interface IngestOutcome {
 export interface Storage {
   readonly engine: 'sqlite' | 'postgres';
   readonly db: Kysely<Database>;
+  /** The SQLite database's file, which other threads open connections of their own to; null on PostgreSQL. */
+  readonly file: string | null;
   ingest(batches: WorkspaceBatch[]): Promise<IngestOutcome[]>;
   /** True when the database answers a trivial query. */
   ping(): Promise<boolean>;

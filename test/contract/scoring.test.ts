@@ -625,14 +625,29 @@ thresholds: { mql: 50 }
       now: NOW,
       threads: 2,
     });
+    // On SQLite the workers then read their pages from the file themselves; PostgreSQL has no file to hand them.
+    const reading = await applyModel(t.runtime.storage.db, {
+      workspaceId: t.workspaceId,
+      timeZone: 'UTC',
+      model: compiled(text),
+      source: text,
+      now: NOW,
+      threads: 2,
+      file: t.runtime.storage.file,
+    });
     expect(here.threads).toBe(0);
     expect(threaded.threads).toBe(2);
-    expect(threaded.contacts).toBe(here.contacts);
-    expect(threaded.changes).toBe(here.changes);
-    expect(threaded.mql).toBe(here.mql);
+    expect(threaded.workersRead).toBe(false);
+    expect(reading.workersRead).toBe(t.runtime.storage.engine === 'sqlite');
+    for (const other of [threaded, reading]) {
+      expect(other.contacts).toBe(here.contacts);
+      expect(other.changes).toBe(here.changes);
+      expect(other.mql).toBe(here.mql);
+    }
     const expected = await rows(here.version);
     expect(expected.length).toBeGreaterThan(3);
     expect(expected.some((row) => row.packed_changes !== null && row.next_seq > 0)).toBe(true);
     expect(await rows(threaded.version)).toEqual(expected);
+    expect(await rows(reading.version)).toEqual(expected);
   });
 });

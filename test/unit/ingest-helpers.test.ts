@@ -86,6 +86,7 @@ describe('group commit isolation', () => {
   const storage = (up: () => boolean) => ({
     engine: 'sqlite' as const,
     db: null as never,
+    file: null,
     calls: 0,
     async ingest(batches: WorkspaceBatch[]) {
       this.calls++;

@@ -73,4 +73,14 @@ describe('rescore pool', () => {
       await pool.close();
     }
   });
+
+  it('reads no page itself without a page reader, and says so', async () => {
+    const pool = startRescorePool(setup, 1);
+    try {
+      expect(pool.reads).toBe(false);
+      await expect(pool.read({ after: '', through: 'c9' })).rejects.toThrow(/without a page reader/);
+    } finally {
+      await pool.close();
+    }
+  });
 });

@@ -283,6 +283,7 @@ export async function openPostgresStorage(url: string, storageOptions: StorageOp
   return {
     engine: 'postgres',
     db,
+    file: null,
     async ingest(batches: WorkspaceBatch[]): Promise<IngestOutcome[]> {
       const client = await pool.connect();
       try {
