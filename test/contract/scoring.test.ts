@@ -609,32 +609,19 @@ thresholds: { mql: 50 }
           .orderBy('contact_id')
           .execute()
       ).map((row) => ({ ...row, total: Number(row.total), next_seq: Number(row.next_seq) }));
-    const here = await applyModel(t.runtime.storage.db, {
-      workspaceId: t.workspaceId,
-      timeZone: 'UTC',
-      model: compiled(text),
-      source: text,
-      now: NOW,
-      threads: 0,
-    });
-    const threaded = await applyModel(t.runtime.storage.db, {
-      workspaceId: t.workspaceId,
-      timeZone: 'UTC',
-      model: compiled(text),
-      source: text,
-      now: NOW,
-      threads: 2,
-    });
+    const applyWith = (options: { threads: number; file?: string | null }) =>
+      applyModel(t.runtime.storage.db, {
+        workspaceId: t.workspaceId,
+        timeZone: 'UTC',
+        model: compiled(text),
+        source: text,
+        now: NOW,
+        ...options,
+      });
+    const here = await applyWith({ threads: 0 });
+    const threaded = await applyWith({ threads: 2 });
     // On SQLite the workers then read their pages from the file themselves; PostgreSQL has no file to hand them.
-    const reading = await applyModel(t.runtime.storage.db, {
-      workspaceId: t.workspaceId,
-      timeZone: 'UTC',
-      model: compiled(text),
-      source: text,
-      now: NOW,
-      threads: 2,
-      file: t.runtime.storage.file,
-    });
+    const reading = await applyWith({ threads: 2, file: t.runtime.storage.file });
     expect(here.threads).toBe(0);
     expect(threaded.threads).toBe(2);
     expect(threaded.workersRead).toBe(false);
