@@ -29,8 +29,8 @@ export interface RescoreWorkerData {
   reader: PageReader | null;
 }
 
-/** A page for a worker: rows read by the calling thread, or a range it reads itself. */
-export type RescoreTask = { rows: ContactRow[] } | { range: PageRange };
+/** A page for a worker: rows read by the calling thread, or a range it reads itself; or the word to finish. */
+export type RescoreTask = { rows: ContactRow[] } | { range: PageRange } | { stop: true };
 
 export type RescoreReply = { ok: true; page: RescoredPage } | { ok: false; message: string };
 
@@ -72,23 +72,29 @@ export function startRescorePool(setup: RescoreSetup, threads: number, reader: P
   const workerData: RescoreWorkerData = { setup, reader };
   const workers = Array.from({ length: threads }, () => {
     const worker = new Worker(file, { workerData });
-    const waiting: Waiting[] = [];
-    const failAll = (error: Error) => {
-      for (const w of waiting.splice(0)) w.reject(error);
+    const state = { worker, waiting: [] as Waiting[], failure: null as Error | null };
+    const fail = (error: Error) => {
+      // A worker that failed (say, it could not open the database) answers every later page with the same error.
+      state.failure ??= error;
+      for (const w of state.waiting.splice(0)) w.reject(state.failure);
     };
     worker.on('message', (reply: RescoreReply) => {
-      const next = waiting.shift();
+      const next = state.waiting.shift();
       if (!next) return;
       if (reply.ok) next.resolve(reply.page);
       else next.reject(new Error(`rescore worker failed: ${reply.message}`));
     });
-    worker.on('error', (error) => failAll(error));
-    worker.on('exit', (code) => failAll(new Error(`rescore worker exited (code ${code}) with pages unanswered`)));
-    return { worker, waiting };
+    // What a worker throws arrives as it was cloned: an error of a class of its own comes without its message.
+    worker.on('error', (error: unknown) =>
+      fail(error instanceof Error ? error : new Error(`rescore worker failed: ${JSON.stringify(error)}`)),
+    );
+    worker.on('exit', (code) => fail(new Error(`rescore worker exited (code ${code}) with pages unanswered`)));
+    return state;
   });
   let turn = 0;
   const send = (task: RescoreTask) => {
     const target = workers[turn++ % workers.length]!;
+    if (target.failure) return Promise.reject(target.failure);
     return new Promise<RescoredPage>((resolve, reject) => {
       target.waiting.push({ resolve, reject });
       target.worker.postMessage(task);
@@ -103,7 +109,15 @@ export function startRescorePool(setup: RescoreSetup, threads: number, reader: P
       return send({ range });
     },
     async close() {
-      await Promise.all(workers.map((w) => w.worker.terminate()));
+      // Each worker closes its database connection and ends; one that already ended is not waited for.
+      await Promise.all(
+        workers.map(async (w) => {
+          if (w.failure) return;
+          const ended = new Promise((resolve) => w.worker.once('exit', resolve));
+          w.worker.postMessage({ stop: true } satisfies RescoreTask);
+          await ended;
+        }),
+      );
     },
   };
 }

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ContactRow } from '../../src/models/load-contact-histories.js';
 import { startRescorePool } from '../../src/models/rescore-pool.js';
@@ -79,6 +82,27 @@ describe('rescore pool', () => {
     try {
       expect(pool.reads).toBe(false);
       await expect(pool.read({ after: '', through: 'c9' })).rejects.toThrow(/without a page reader/);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('answers every page with the reason when its workers cannot open the database, and still closes', async () => {
+    const query = { sql: 'select 1', parameters: [], afterAt: 0, throughAt: 1 };
+    const pool = startRescorePool(setup, 2, { file: join(tmpdir(), 'kerma-no-such-file.db'), query });
+    try {
+      expect(pool.reads).toBe(true);
+      // Both workers, and the first again: each page gets the reason, none waits for ever.
+      for (const range of [
+        { after: '', through: 'c9' },
+        { after: 'c9', through: 'c19' },
+        { after: 'c19', through: 'c29' },
+      ]) {
+        await expect(pool.read(range)).rejects.toThrow(
+          /rescore worker failed: SqliteError: unable to open database file/,
+        );
+      }
+      expect(existsSync(join(tmpdir(), 'kerma-no-such-file.db'))).toBe(false);
     } finally {
       await pool.close();
     }

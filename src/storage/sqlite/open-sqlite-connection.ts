@@ -3,10 +3,10 @@ import BetterSqlite3 from 'better-sqlite3';
 /**
  * A connection to a Kerma SQLite file with the settings every connection to it uses: the storage's own and those
  * other threads open to read (a rescore's workers).
- * @example const db = openSqliteConnection('./kerma.db')
+ * @example const db = openSqliteConnection('./kerma.db', { fileMustExist: true })
  */
-export function openSqliteConnection(file: string): BetterSqlite3.Database {
-  const db = new BetterSqlite3(file);
+export function openSqliteConnection(file: string, options: BetterSqlite3.Options = {}): BetterSqlite3.Database {
+  const db = new BetterSqlite3(file, options);
   db.pragma('journal_mode = WAL');
   // FULL: every commit's WAL frame is fsynced, so an acknowledged event survives power loss, not just a crash.
   db.pragma('synchronous = FULL');
