@@ -67,19 +67,16 @@ export interface ContactRow {
   events: string;
 }
 
-/** Every contact of a workspace as `ContactRow`s, a page at a time (keyset on id); no stage history. */
+/**
+ * Every contact of a workspace as `ContactRow`s, a page (`pageRanges`) at a time; no stage history. The same page read
+ * a rescore's worker threads run on their own connections (`compilePageQuery`).
+ */
 export async function* loadContactRows(
   db: Kysely<Database>,
   workspaceId: string,
   options: HistoryOptions = {},
 ): AsyncGenerator<ContactRow[]> {
-  let after = '';
-  for (;;) {
-    const page = await contactRows(db, workspaceId, options, { after });
-    if (page.length === 0) return;
-    after = page[page.length - 1]!.id;
-    yield page;
-  }
+  for (const range of await pageRanges(db, workspaceId)) yield await contactRows(db, workspaceId, options, { range });
 }
 
 /** The given contacts with their histories (for replaying a few, e.g. those that changed during a rescore). */
@@ -149,13 +146,10 @@ async function contactRows(
   db: Kysely<Database>,
   workspaceId: string,
   options: HistoryOptions,
-  which: { after: string } | { ids: string[] },
+  which: { range: PageRange } | { ids: string[] },
 ): Promise<ContactRow[]> {
-  const rows = await contactRowsQuery(db, workspaceId, options)
-    .$call((q) =>
-      'ids' in which ? q.where('c.id', 'in', which.ids) : q.where('c.id', '>', which.after).orderBy('c.id').limit(PAGE),
-    )
-    .execute();
+  const query = contactRowsQuery(db, workspaceId, options);
+  const rows = await ('ids' in which ? query.where('c.id', 'in', which.ids) : inRange(query, which.range)).execute();
   return rows as ContactRow[];
 }
 
@@ -164,6 +158,11 @@ function contactRowsQuery(db: Kysely<Database>, workspaceId: string, options: Hi
     .selectFrom('contacts as c')
     .select(['c.id', 'c.traits', 'c.created_at', 'c.stage', eventsArray(db, options).as('events')])
     .where('c.workspace_id', '=', workspaceId);
+}
+
+/** The contacts of one page, in id order. */
+function inRange(query: ReturnType<typeof contactRowsQuery>, range: PageRange) {
+  return query.where('c.id', '>', range.after).where('c.id', '<=', range.through).orderBy('c.id');
 }
 
 /** A page of contacts by id: after `after` (exclusive) through `through` (inclusive). */
@@ -187,7 +186,7 @@ export async function pageRanges(db: Kysely<Database>, workspaceId: string): Pro
   return rows.map((row, i) => ({ after: i === 0 ? '' : rows[i - 1]!.id, through: row.id }));
 }
 
-/** The page read of `loadContactRows` for any id range, as SQL text and its parameters, with the range's to fill in. */
+/** The page read of `loadContactRows` for any id range, as SQL text and its parameters, the range's to fill in. */
 export interface PageQuery {
   sql: string;
   parameters: readonly unknown[];
@@ -205,11 +204,7 @@ const THROUGH = '\u0000through';
  * @example db.prepare(q.sql).all(pageParameters(q, range))
  */
 export function compilePageQuery(db: Kysely<Database>, workspaceId: string, options: HistoryOptions): PageQuery {
-  const compiled = contactRowsQuery(db, workspaceId, options)
-    .where('c.id', '>', AFTER)
-    .where('c.id', '<=', THROUGH)
-    .orderBy('c.id')
-    .compile();
+  const compiled = inRange(contactRowsQuery(db, workspaceId, options), { after: AFTER, through: THROUGH }).compile();
   const parameters = compiled.parameters;
   return {
     sql: compiled.sql,

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 import { openSqliteConnection } from '../storage/sqlite/open-sqlite-connection.js';
-import { type ContactRow, pageParameters } from './load-contact-histories.js';
+import { type ContactRow, type PageRange, pageParameters } from './load-contact-histories.js';
 import type { RescoreReply, RescoreTask, RescoreWorkerData } from './rescore-pool.js';
 import { rescoreContactRows } from './rescore-rows.js';
 
@@ -13,37 +13,40 @@ import { rescoreContactRows } from './rescore-rows.js';
 const { setup, reader } = workerData as RescoreWorkerData;
 const port = parentPort!;
 const describe = (error: unknown) => (error instanceof Error ? (error.stack ?? error.message) : String(error));
-// The rescore's own database: a missing file is an error here, not a new empty database. One that cannot be opened
-// is the answer to every page (an error thrown here would reach the pool without its message).
+
+/** Reads one page on this worker's own connection to the rescore's database, when it was given one. */
+let readRange: ((range: PageRange) => ContactRow[]) | null = null;
 let connection: BetterSqlite3.Database | null = null;
-let readPage: BetterSqlite3.Statement | null = null;
+// A database that cannot be opened is the answer to every page (thrown here, the error would reach the pool without
+// its message); a missing file is such an error, not a new empty database.
 let startFailure: string | null = null;
 try {
   if (reader) {
-    connection = openSqliteConnection(reader.file, { fileMustExist: true });
+    const db = openSqliteConnection(reader.file, { fileMustExist: true });
+    connection = db;
     // Reads only: a worker never writes to the database it shares with the rescore.
-    connection.pragma('query_only = ON');
-    readPage = connection.prepare(reader.query.sql);
+    db.pragma('query_only = ON');
+    const statement = db.prepare(reader.query.sql);
+    readRange = (range) => statement.all(pageParameters(reader.query, range)) as ContactRow[];
   }
 } catch (error) {
   startFailure = describe(error);
 }
+
+function answer(task: Exclude<RescoreTask, { stop: true }>): RescoreReply {
+  if (startFailure !== null) return { ok: false, message: startFailure };
+  try {
+    const rows = 'rows' in task ? task.rows : readRange ? readRange(task.range) : null;
+    if (rows === null) throw new Error('sent a range to read without a page reader');
+    return { ok: true, page: rescoreContactRows(setup, rows) };
+  } catch (error) {
+    return { ok: false, message: describe(error) };
+  }
+}
+
 port.on('message', (task: RescoreTask) => {
   if ('stop' in task) {
     connection?.close();
     port.close();
-    return;
-  }
-  let reply: RescoreReply;
-  try {
-    if (startFailure !== null) throw new Error(startFailure);
-    let rows: ContactRow[];
-    if ('rows' in task) rows = task.rows;
-    else if (readPage && reader) rows = readPage.all(pageParameters(reader.query, task.range)) as ContactRow[];
-    else throw new Error('sent a range to read without a page reader');
-    reply = { ok: true, page: rescoreContactRows(setup, rows) };
-  } catch (error) {
-    reply = { ok: false, message: startFailure ?? describe(error) };
-  }
-  port.postMessage(reply);
+  } else port.postMessage(answer(task));
 });
