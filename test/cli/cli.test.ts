@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -87,6 +87,17 @@ describe('kerma CLI (built, run as a user would)', () => {
     const port = kerma(['serve', '--port', 'abc', '--db', db]);
     expect(port.code).not.toBe(0);
     expect(port.stderr).toMatch(/port/);
+    const folder = kerma(['workspace', 'create', 'Bad', '--db', join(dir, 'no-such-folder', 'kerma.db')]);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toMatch(/cannot open the SQLite database ".*no-such-folder.*": .*directory does not exist/);
+    expect(folder.stderr).not.toMatch(/unexpected error|\n\s+at /);
+    const notDb = join(dir, 'not-a-database.db');
+    writeFileSync(notDb, 'these are not the pages of a database\n'.repeat(200));
+    const garbage = kerma(['workspace', 'create', 'Bad', '--db', notDb]);
+    expect(garbage.code).toBe(2);
+    expect(garbage.stderr).toMatch(/cannot open the SQLite database ".*not-a-database.db": file is not a database/);
+    // Nothing was written over the file that was there.
+    expect(readFileSync(notDb, 'utf8')).toBe('these are not the pages of a database\n'.repeat(200));
   });
 
   it('imports NDJSON events, reports bad lines by number, and stores nothing twice when run again', () => {

@@ -1,10 +1,23 @@
 import { Kysely, SqliteDialect } from 'kysely';
+import { KermaError } from '../../errors.js';
 import type { Database } from '../database-schema.js';
 import { migrateToLatest } from '../migrations.js';
 import type { Storage, StorageOptions } from '../storage.js';
 import { cacheStatements } from './cache-statements.js';
 import { openSqliteConnection } from './open-sqlite-connection.js';
 import { createSqliteIngestWriter } from './sqlite-ingest-writer.js';
+
+/** The configured file's first connection: one that cannot be opened is the user's setting, said as such. */
+function openUserFile(file: string) {
+  try {
+    return openSqliteConnection(file);
+  } catch (error) {
+    throw new KermaError(
+      'invalid_config',
+      `cannot open the SQLite database "${file}": ${(error as Error).message}; --db (KERMA_DB) must name a Kerma SQLite file, or a new one in an existing folder Kerma can write to`,
+    );
+  }
+}
 
 /**
  * SQLite storage: one file, WAL. Reads go through Kysely on one connection; ingest writes through prepared statements
@@ -13,7 +26,7 @@ import { createSqliteIngestWriter } from './sqlite-ingest-writer.js';
  * @example const storage = await openSqliteStorage('./kerma.db', options)
  */
 export async function openSqliteStorage(file: string, options: StorageOptions): Promise<Storage> {
-  const readerConnection = openSqliteConnection(file);
+  const readerConnection = openUserFile(file);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cacheStatements(readerConnection) }) });
   await migrateToLatest(db as Kysely<unknown>);
   const writer = openSqliteConnection(file);
