@@ -17,6 +17,8 @@ export class WebhookReceiver {
   readonly received: Received[] = [];
   readonly rejected: string[] = [];
   answer: (r: Received) => { status: number; headers?: Record<string, string> } = () => ({ status: 204 });
+  /** How long each answer takes, as a real endpoint's would. */
+  delayMs = 0;
   private server: Server | null = null;
   private port = 0;
   secret = '';
@@ -41,7 +43,7 @@ export class WebhookReceiver {
           };
           const { status, headers } = this.answer(r);
           if (status >= 200 && status < 300) this.received.push(r);
-          response.writeHead(status, headers).end();
+          setTimeout(() => response.writeHead(status, headers).end(), this.delayMs);
         } catch (error) {
           this.rejected.push((error as Error).message);
           response.writeHead(401).end();
