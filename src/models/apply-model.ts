@@ -21,6 +21,8 @@ export interface ApplyModelResult {
   threads: number;
   /** Whether the worker threads read the history themselves, on connections of their own. */
   workersRead: boolean;
+  /** Earlier versions whose scores and explanations this apply deleted (`pruneSupersededVersions`). */
+  pruned: number[];
 }
 
 export interface ApplyModelRequest {
@@ -213,7 +215,8 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
         await insertScores(trx, scores);
       }
     });
-    return { version, contacts, changes, mql, promotedToMql, threads: pool.threads, workersRead: pool.reads };
+    const pruned = await pruneSupersededVersions(db, workspaceId);
+    return { version, contacts, changes, mql, promotedToMql, threads: pool.threads, workersRead: pool.reads, pruned };
   } catch (error) {
     await discardUnfinishedVersions(db, workspaceId);
     throw error;
@@ -232,13 +235,7 @@ async function discardUnfinishedVersions(db: Kysely<Database>, workspaceId: stri
     .execute();
   for (const { version } of unfinished) {
     await db.transaction().execute(async (trx) => {
-      for (const table of ['contact_scores', 'score_changes'] as const) {
-        await trx
-          .deleteFrom(table)
-          .where('workspace_id', '=', workspaceId)
-          .where('model_version', '=', version)
-          .execute();
-      }
+      await deleteScoresOf(trx, workspaceId, version);
       await trx
         .deleteFrom('scoring_models')
         .where('workspace_id', '=', workspaceId)
@@ -246,6 +243,42 @@ async function discardUnfinishedVersions(db: Kysely<Database>, workspaceId: stri
         .execute();
     });
   }
+}
+
+/**
+ * Scores and explanations of versions that are neither active nor the one active before it: nothing reads them any
+ * more, and each version holds a row per contact and every change (about 200 MB at 200,000 contacts), so a workspace
+ * whose model is tuned and applied again and again would keep growing. The version active before is kept, as a
+ * reader that looked up the active version just before the switch may still read it.
+ */
+async function pruneSupersededVersions(db: Kysely<Database>, workspaceId: string): Promise<number[]> {
+  const activated = await db
+    .selectFrom('scoring_models')
+    .select('version')
+    .where('workspace_id', '=', workspaceId)
+    .where('activated_at', 'is not', null)
+    .orderBy('version', 'desc')
+    .execute();
+  const pruned: number[] = [];
+  for (const { version } of activated.slice(2)) {
+    // Versions pruned by an earlier apply have nothing left to delete.
+    if ((await db.transaction().execute((trx) => deleteScoresOf(trx, workspaceId, version))) > 0) pruned.push(version);
+  }
+  return pruned;
+}
+
+/** Deletes a version's score rows and explanations; the number of rows deleted. */
+async function deleteScoresOf(trx: Transaction<Database>, workspaceId: string, version: number): Promise<number> {
+  let deleted = 0;
+  for (const table of ['contact_scores', 'score_changes'] as const) {
+    const result = await trx
+      .deleteFrom(table)
+      .where('workspace_id', '=', workspaceId)
+      .where('model_version', '=', version)
+      .executeTakeFirst();
+    deleted += Number(result.numDeletedRows);
+  }
+  return deleted;
 }
 
 async function activate(

@@ -618,8 +618,11 @@ thresholds: { mql: 50 }
         now: NOW,
         ...options,
       });
+    // Each version's rows are read right after its apply: an apply prunes the versions before the previous one.
     const here = await applyWith({ threads: 0 });
+    const expected = await rows(here.version);
     const threaded = await applyWith({ threads: 2 });
+    const threadedRows = await rows(threaded.version);
     // On SQLite the workers then read their pages from the file themselves; PostgreSQL has no file to hand them.
     const reading = await applyWith({ threads: 2, file: t.runtime.storage.file });
     expect(here.threads).toBe(0);
@@ -631,10 +634,55 @@ thresholds: { mql: 50 }
       expect(other.changes).toBe(here.changes);
       expect(other.mql).toBe(here.mql);
     }
-    const expected = await rows(here.version);
     expect(expected.length).toBeGreaterThan(3);
     expect(expected.some((row) => row.packed_changes !== null && row.next_seq > 0)).toBe(true);
-    expect(await rows(threaded.version)).toEqual(expected);
+    expect(threadedRows).toEqual(expected);
     expect(await rows(reading.version)).toEqual(expected);
+  });
+
+  it('keeps the scores of the active version and the one before it, and prunes older ones', async () => {
+    const db = t.runtime.storage.db;
+    const counts = async () =>
+      Object.fromEntries(
+        await Promise.all(
+          (['contact_scores', 'score_changes'] as const).map(async (table) => {
+            const rows = await db
+              .selectFrom(table)
+              .select(['model_version', (eb) => eb.fn.countAll<number>().as('n')])
+              .where('workspace_id', '=', t.workspaceId)
+              .groupBy('model_version')
+              .orderBy('model_version')
+              .execute();
+            return [table, rows.map((r) => [Number(r.model_version), Number(r.n)])];
+          }),
+        ),
+      ) as Record<'contact_scores' | 'score_changes', number[][]>;
+    const first = await apply(1);
+    // A live change after the apply leaves a score_changes row under that version.
+    await send([{ type: 'track', messageId: mid(), userId: 'hot', event: 'Demo Requested', timestamp: iso(NOW) }]);
+    const second = await apply(2);
+    const before = await counts();
+    expect(before.contact_scores.map(([v]) => v)).toContain(first.version);
+    expect(before.score_changes.map(([v]) => v)).toContain(first.version);
+    const third = await apply(1);
+    expect(third.pruned).toEqual([first.version]);
+    expect(second.pruned).not.toContain(first.version);
+    const after = await counts();
+    // Only the active version and the one before it hold rows; the one before that was pruned, every row of it.
+    expect(after.contact_scores.map(([v]) => v)).toEqual([second.version, third.version]);
+    expect(after.score_changes.every(([v]) => v === second.version || v === third.version)).toBe(true);
+    const kept = before.contact_scores.find(([v]) => v === second.version);
+    expect(after.contact_scores.find(([v]) => v === second.version)).toEqual(kept);
+    // The versions themselves stay listed with their model text.
+    const versions = await db
+      .selectFrom('scoring_models')
+      .select('version')
+      .where('workspace_id', '=', t.workspaceId)
+      .execute();
+    expect(versions.map((v) => v.version)).toContain(first.version);
+    const hot = await byEmail('hot@acme.io');
+    const explained = await score(hot.id);
+    expect(explained.model.version).toBe(third.version);
+    expect(explained.contributions.length).toBeGreaterThan(0);
   });
 });
