@@ -117,10 +117,12 @@ describe('kerma model (built, on the X Education leads)', () => {
     const bad = kerma(['model', 'apply', join(dir, 'broken.yaml'), '--db', db]);
     expect(bad.code).toBe(2);
     expect(kerma(['model', 'backtest', FIT_MODEL, '--outcome', 'trait:converted', '--db', db]).code).toBe(0);
-      // Applied twice more: the third apply deletes version 1's scores, as only the active one and the one before it are read.
+    // Applied twice more: the third apply deletes version 1's scores, as only the active one and the one before it are read.
     expect(kerma(['model', 'apply', FIT_MODEL, '--db', db]).stdout).not.toMatch(/superseded/);
     const third = kerma(['model', 'apply', FIT_MODEL, '--db', db]);
-    expect(third.stdout).toMatch(/is version 3 and active: 9240 contacts rescored.*; scores of superseded version 1 deleted\n$/);
+    expect(third.stdout).toMatch(
+      /is version 3 and active: 9240 contacts rescored.*; scores of superseded version 1 deleted\n$/,
+    );
   });
 
   it('a running kerma serve scores with a model applied from the CLI, at once', async () => {
