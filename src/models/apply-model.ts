@@ -48,7 +48,7 @@ export interface ApplyModelRequest {
 
 const THREADS_FROM = 10_000;
 
-// Rows per INSERT: SQLite allows 32 766 bound values; contact_scores has 12 columns.
+// Rows per INSERT: SQLite allows 32 766 bound values; contact_scores has 13 columns.
 const CHUNK = 2_000;
 
 // Every column of contact_scores (the record type makes a missing or unknown one a type error), in binding order.
@@ -65,6 +65,7 @@ const SCORE_COLUMNS = Object.keys({
   next_seq: true,
   scored_at: true,
   packed_changes: true,
+  change_log: true,
 } satisfies Record<keyof ContactScoresTable, true>) as (keyof ContactScoresTable)[];
 
 /**

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { explainScore } from '../scoring/explain-score.js';
-import { unpackChanges } from '../scoring/packed-changes.js';
+import { recordedChanges } from '../scoring/packed-changes.js';
 import type { ScoreState } from '../scoring/score-state.js';
 import type { Database } from '../storage/database-schema.js';
 import { activeModel } from './active-model.js';
@@ -42,7 +42,7 @@ export async function contactScore(
   const [stateRow, changes] = await Promise.all([
     db
       .selectFrom('contact_scores')
-      .select(['state', 'packed_changes'])
+      .select(['state', 'packed_changes', 'change_log'])
       .where('workspace_id', '=', workspaceId)
       .where('model_version', '=', active.version)
       .where('contact_id', '=', contactId)
@@ -60,7 +60,7 @@ export async function contactScore(
   const explained = explainScore(
     active.model,
     // A rescore's changes come packed; live scoring's rows follow them.
-    unpackChanges(stateRow?.packed_changes).concat(
+    (stateRow ? recordedChanges(stateRow) : []).concat(
       changes.map((c) => ({
         ruleId: c.rule_id,
         kind: c.kind as 'fit' | 'engagement',

@@ -1,6 +1,6 @@
 import { localDay } from '../ingest/local-day.js';
+import { encodeChangeLog } from '../scoring/change-log-codec.js';
 import { eventFieldsRead } from '../scoring/event-fields-read.js';
-import { packChanges } from '../scoring/packed-changes.js';
 import type { ContactScoreUpdate } from '../scoring/plan-live-scoring.js';
 import { replayContact } from '../scoring/replay-contact.js';
 import { scoreAt } from '../scoring/score-at.js';
@@ -27,18 +27,18 @@ export interface RescoredPage {
 
 /**
  * Every contact of a page replayed from history, as the rows a new version stores (the same rows live scoring
- * writes), each contact's replayed changes packed beside its score.
+ * writes), each contact's replayed changes recorded beside its score (`encodeChangeLog`).
  * @example const { scores } = rescoreRows(setup, histories)
  */
 export function rescoreRows(setup: RescoreSetup, page: StoredContactHistory[]): RescoredPage {
   const { model, version, workspaceId, timeZone, now } = setup;
   const clock = { dayOf: (ms: number) => localDay(ms, timeZone) };
-  const packed: string[] = [];
+  const logs: Uint8Array[] = [];
   let changes = 0;
   let mql = 0;
   const updates = page.map((contact): ContactScoreUpdate => {
     const { state, output } = replayContact(model, contact, clock, now);
-    packed.push(packChanges(output.changes));
+    logs.push(encodeChangeLog(output.changes));
     changes += output.changes.length;
     const reading = scoreAt(model, state, now);
     if (reading.status === 'mql') mql += 1;
@@ -48,7 +48,7 @@ export function rescoreRows(setup: RescoreSetup, page: StoredContactHistory[]): 
       nextSeq: output.changes.length,
       ...reading,
       replaced: true,
-      // Recorded packed beside the score (seq 0…n−1), not as rows.
+      // Recorded beside the score as its change log (seq 0…n−1), not as rows.
       changes: [],
       // A rescore fires nothing and promotes in bulk when the version is switched on.
       firings: [],
@@ -56,7 +56,7 @@ export function rescoreRows(setup: RescoreSetup, page: StoredContactHistory[]): 
     };
   });
   const { scores } = scoreUpdateRows(model, workspaceId, version, updates, now);
-  return { scores: scores.map((row, i) => ({ ...row, packed_changes: packed[i]! })), changes, mql };
+  return { scores: scores.map((row, i) => ({ ...row, change_log: logs[i]! })), changes, mql };
 }
 
 /** `rescoreRows` of contacts as loaded (JSON text), parsed here: the whole of a rescore worker's job. */

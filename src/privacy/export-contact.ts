@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { contactView } from '../contacts/contact-view.js';
-import { unpackChanges } from '../scoring/packed-changes.js';
+import { recordedChanges } from '../scoring/packed-changes.js';
 import type { Database } from '../storage/database-schema.js';
 import { scoreChangeRow } from '../storage/live-scoring-rows.js';
 import type { PersonTable } from './person-tables.js';
@@ -103,7 +103,7 @@ export async function exportContact(db: Kysely<Database>, workspaceId: string, c
 async function scoreChangesOf(db: Kysely<Database>, workspaceId: string, contactId: string) {
   const packed = await db
     .selectFrom('contact_scores')
-    .select(['model_version', 'packed_changes'])
+    .select(['model_version', 'packed_changes', 'change_log'])
     .where('workspace_id', '=', workspaceId)
     .where('contact_id', '=', contactId)
     .execute();
@@ -114,7 +114,7 @@ async function scoreChangesOf(db: Kysely<Database>, workspaceId: string, contact
     .where('contact_id', '=', contactId)
     .execute();
   const unpacked = packed.flatMap((p) =>
-    unpackChanges(p.packed_changes).map((c, seq) => scoreChangeRow(workspaceId, p.model_version, contactId, c, seq)),
+    recordedChanges(p).map((c, seq) => scoreChangeRow(workspaceId, p.model_version, contactId, c, seq)),
   );
   return [...unpacked, ...rows]
     .map(({ workspace_id: _, ...r }) => r)

@@ -1,3 +1,4 @@
+import { decodeChangeLog } from './change-log-codec.js';
 import type { ScoreChange } from './scoring-event.js';
 
 /** A rule as the packed changes name it once: id, kind (f/e), group, half-life. */
@@ -11,29 +12,22 @@ interface Packed {
 }
 
 /**
- * A contact's score changes as one JSON text, in order, each rule named once. A full rescore records a contact's
- * replayed changes as one value beside its score instead of one row per change (3 million rows at 200,000 contacts
- * were the largest write of a rescore); the explanation reads them back before the rows live scoring appends after.
- * @example unpackChanges(packChanges(changes)) // deep-equals changes
+ * The changes a full rescore recorded beside a contact's score, before the rows live scoring appends after them:
+ * from `change_log` (binary, `encodeChangeLog`), or from `packed_changes`, the JSON that rescores wrote before it;
+ * none when neither is set.
+ * @example recordedChanges(await db.selectFrom('contact_scores').select(['packed_changes', 'change_log'])…)
  */
-export function packChanges(changes: ScoreChange[]): string {
-  const packed: Packed = { rules: [], changes: [] };
-  // Looked up by id per kind (a key string built per change was a third of the packing time).
-  const byRule = { fit: new Map<string, number>(), engagement: new Map<string, number>() };
-  for (const c of changes) {
-    const known = byRule[c.kind];
-    let i = known.get(c.ruleId);
-    if (i === undefined || packed.rules[i]![2] !== c.group || packed.rules[i]![3] !== c.halfLifeDays) {
-      i = packed.rules.length;
-      known.set(c.ruleId, i);
-      packed.rules.push([c.ruleId, c.kind === 'fit' ? 'f' : 'e', c.group, c.halfLifeDays]);
-    }
-    packed.changes.push([i, c.points, c.eventId, c.at]);
-  }
-  return JSON.stringify(packed);
+export function recordedChanges(row: {
+  packed_changes?: string | null;
+  change_log?: Uint8Array | null;
+}): ScoreChange[] {
+  return row.change_log ? decodeChangeLog(row.change_log) : unpackChanges(row.packed_changes);
 }
 
-/** The changes of `packChanges`; null (none packed) gives none. */
+/**
+ * The changes of a `packed_changes` JSON value, `{"rules": [[id, "f"|"e", group, half-life], …], "changes": [[rule,
+ * points, event id, time], …]}`; null (none packed) gives none.
+ */
 export function unpackChanges(text: string | null | undefined): ScoreChange[] {
   if (!text) return [];
   const { rules, changes } = JSON.parse(text) as Packed;

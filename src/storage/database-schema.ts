@@ -169,10 +169,16 @@ export interface ContactScoresTable {
   next_seq: number;
   scored_at: number;
   /**
-   * Changes with seq 0…k−1 as one JSON value (`packChanges`), written by a full rescore instead of k score_changes
-   * rows; null when every change is a row. A replay by live scoring rewrites the rows from 0 and clears it.
+   * Changes with seq 0…k−1 as one JSON value (`unpackChanges`), as a full rescore wrote them before `change_log`;
+   * null when every change is a row or they are in `change_log`. A replay by live scoring rewrites the rows from 0
+   * and clears both.
    */
   packed_changes?: string | null;
+  /**
+   * Changes with seq 0…k−1 in binary (`encodeChangeLog`), written by a full rescore instead of k score_changes rows;
+   * null when every change is a row.
+   */
+  change_log?: Uint8Array | null;
 }
 
 export interface ScoreChangesTable {

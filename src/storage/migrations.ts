@@ -627,6 +627,20 @@ const scoringIndex: Migration = {
   },
 };
 
+/**
+ * A full rescore stores each contact's replayed changes in the binary form of `encodeChangeLog`, about a third of the
+ * JSON of `packed_changes` (which rows written before stay readable from).
+ */
+const changeLog: Migration = {
+  async up(db: Kysely<unknown>) {
+    const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+    await db.schema
+      .alterTable('contact_scores')
+      .addColumn('change_log', postgres ? 'bytea' : 'blob')
+      .execute();
+  },
+};
+
 const provider: MigrationProvider = {
   async getMigrations() {
     return {
@@ -641,6 +655,7 @@ const provider: MigrationProvider = {
       '0009-stage-times': stageTimes,
       '0010-packed-changes': packedChanges,
       '0011-scoring-index': scoringIndex,
+      '0012-change-log': changeLog,
     };
   },
 };

@@ -5,6 +5,7 @@ import type { ContactScoreView } from '../../src/models/contact-score.js';
 import { loadContactHistories } from '../../src/models/load-contact-histories.js';
 import { refreshDecayedScores } from '../../src/models/refresh-decayed-scores.js';
 import { rescoreRows } from '../../src/models/rescore-rows.js';
+import { decodeChangeLog } from '../../src/scoring/change-log-codec.js';
 import { eventFieldsRead } from '../../src/scoring/event-fields-read.js';
 import { eventPrefilter } from '../../src/scoring/event-prefilter.js';
 import { parseModelFile } from '../../src/scoring/parse-model-file.js';
@@ -15,6 +16,8 @@ const DAY = 86_400_000;
 const NOW = Date.now();
 const iso = (ms: number) => new Date(ms).toISOString();
 let seq = 0;
+/** A stored or computed change log as hex, so rows from either driver compare as values. */
+const hex = (log: Uint8Array | null | undefined) => (log ? Buffer.from(log).toString('hex') : null);
 const mid = () => `s-${++seq}-${Math.random().toString(36).slice(2)}`;
 
 const MODEL = (factor: number) => `name: contract-${factor}
@@ -399,6 +402,36 @@ describe(`scoring models on stored history (${testEngine})`, () => {
     const id = (await byEmail('packed@other.io')).id;
     const rescored = await score(id);
     expect(rescored.contributions.map((c) => c.ruleId).sort()).toEqual(['pricing', 'senior']);
+    // A row as rescores wrote it before the change log (JSON in packed_changes) explains the same.
+    const db = t.runtime.storage.db;
+    const key = { version: rescored.model.version, id };
+    const row = await db
+      .selectFrom('contact_scores')
+      .select('change_log')
+      .where('workspace_id', '=', t.workspaceId)
+      .where('model_version', '=', key.version)
+      .where('contact_id', '=', key.id)
+      .executeTakeFirstOrThrow();
+    const logged = decodeChangeLog(row.change_log!);
+    const rules = [...new Map(logged.map((c) => [`${c.kind}:${c.ruleId}`, c])).values()];
+    const json = JSON.stringify({
+      rules: rules.map((r) => [r.ruleId, r.kind === 'fit' ? 'f' : 'e', r.group, r.halfLifeDays]),
+      changes: logged.map((c) => [
+        rules.findIndex((r) => r.ruleId === c.ruleId && r.kind === c.kind),
+        c.points,
+        c.eventId,
+        c.at,
+      ]),
+    });
+    const before = await score(id, NOW);
+    await db
+      .updateTable('contact_scores')
+      .set({ packed_changes: json, change_log: null })
+      .where('workspace_id', '=', t.workspaceId)
+      .where('model_version', '=', key.version)
+      .where('contact_id', '=', key.id)
+      .execute();
+    expect(await score(id, NOW)).toEqual(before);
     // In time order: appended after the packed changes, not a replay.
     await send1([{ type: 'track', messageId: mid(), userId: 'packed', event: 'Demo Requested', timestamp: iso(NOW) }]);
     // Read at one fixed time: scores read at "now" decay between reads.
@@ -566,7 +599,7 @@ thresholds: { mql: 50 }
     });
     const stored = await t.runtime.storage.db
       .selectFrom('contact_scores')
-      .select(['contact_id', 'state', 'total', 'packed_changes'])
+      .select(['contact_id', 'state', 'total', 'packed_changes', 'change_log'])
       .where('workspace_id', '=', t.workspaceId)
       .where('model_version', '=', applied.version)
       .orderBy('contact_id')
@@ -577,10 +610,13 @@ thresholds: { mql: 50 }
         contact_id: row.contact_id,
         state: row.state,
         total: row.total,
-        packed_changes: row.packed_changes,
+        packed_changes: row.packed_changes ?? null,
+        change_log: hex(row.change_log),
       }))
       .sort((a, b) => (a.contact_id < b.contact_id ? -1 : 1));
-    expect(stored.map((row) => ({ ...row, total: Number(row.total) }))).toEqual(expected);
+    expect(stored.map((row) => ({ ...row, total: Number(row.total), change_log: hex(row.change_log) }))).toEqual(
+      expected,
+    );
     const state = JSON.parse(stored.find((row) => row.contact_id === id)!.state) as { lastEventAt: number };
     expect(state.lastEventAt).toBe(Date.parse(iso(NOW - DAY)));
     const s = await score(id);
@@ -603,12 +639,18 @@ thresholds: { mql: 50 }
             'status',
             'next_seq',
             'packed_changes',
+            'change_log',
           ])
           .where('workspace_id', '=', t.workspaceId)
           .where('model_version', '=', version)
           .orderBy('contact_id')
           .execute()
-      ).map((row) => ({ ...row, total: Number(row.total), next_seq: Number(row.next_seq) }));
+      ).map((row) => ({
+        ...row,
+        total: Number(row.total),
+        next_seq: Number(row.next_seq),
+        change_log: hex(row.change_log),
+      }));
     const applyWith = (options: { threads: number; file?: string | null }) =>
       applyModel(t.runtime.storage.db, {
         workspaceId: t.workspaceId,
@@ -635,7 +677,9 @@ thresholds: { mql: 50 }
       expect(other.mql).toBe(here.mql);
     }
     expect(expected.length).toBeGreaterThan(3);
-    expect(expected.some((row) => row.packed_changes !== null && row.next_seq > 0)).toBe(true);
+    // Every change of a rescore is in its binary log; none is written as JSON any more.
+    expect(expected.some((row) => row.change_log !== null && row.next_seq > 0)).toBe(true);
+    expect(expected.every((row) => row.packed_changes === null)).toBe(true);
     expect(threadedRows).toEqual(expected);
     expect(await rows(reading.version)).toEqual(expected);
   });

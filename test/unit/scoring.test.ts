@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { accountScores } from '../../src/scoring/account-score.js';
 import {
@@ -6,11 +7,12 @@ import {
   recommendForPrecision,
   rocAuc,
 } from '../../src/scoring/backtest-metrics.js';
+import { decodeChangeLog, encodeChangeLog } from '../../src/scoring/change-log-codec.js';
 import { compilePattern } from '../../src/scoring/compile-pattern.js';
 import { eventPrefilter } from '../../src/scoring/event-prefilter.js';
 import { explainScore } from '../../src/scoring/explain-score.js';
 import { formatModelError } from '../../src/scoring/model-error.js';
-import { packChanges, unpackChanges } from '../../src/scoring/packed-changes.js';
+import { recordedChanges, unpackChanges } from '../../src/scoring/packed-changes.js';
 import { parseModelFile } from '../../src/scoring/parse-model-file.js';
 import { replayContact } from '../../src/scoring/replay-contact.js';
 import { scoreAt } from '../../src/scoring/score-at.js';
@@ -420,34 +422,149 @@ describe('event prefilter', () => {
   });
 });
 
-describe('packed score changes', () => {
-  it('round-trip every field, each rule named once', () => {
-    const changes = [
-      { ruleId: 'senior', kind: 'fit', group: 'fit', points: 20, halfLifeDays: null, eventId: null, at: 1 },
-      { ruleId: 'pricing', kind: 'engagement', group: 'web', points: 15, halfLifeDays: 30, eventId: 'e1', at: 2 },
-      { ruleId: 'pricing', kind: 'engagement', group: 'web', points: 15, halfLifeDays: 30, eventId: 'e2', at: 3 },
-      { ruleId: 'senior', kind: 'fit', group: 'fit', points: -20, halfLifeDays: null, eventId: null, at: 4 },
-    ] satisfies ScoreChange[];
-    const text = packChanges(changes);
-    expect(unpackChanges(text)).toEqual(changes);
-    expect(text.match(/pricing/g)).toHaveLength(1);
-    expect(unpackChanges(null)).toEqual([]);
+describe('recorded score changes', () => {
+  const changes = [
+    {
+      ruleId: 'senior',
+      kind: 'fit',
+      group: 'fit',
+      points: 20,
+      halfLifeDays: null,
+      eventId: null,
+      at: 1_700_000_000_000,
+    },
+    {
+      ruleId: 'pricing',
+      kind: 'engagement',
+      group: 'web',
+      points: 15,
+      halfLifeDays: 30,
+      eventId: '0190a5c4-7f3e-7c1a-9b2d-4e5f6a7b8c9d',
+      at: 1_700_000_100_000,
+    },
+    {
+      ruleId: 'pricing',
+      kind: 'engagement',
+      group: 'web',
+      points: 15,
+      halfLifeDays: 30,
+      eventId: 'e2',
+      at: 1_699_999_000_000,
+    },
+    {
+      ruleId: 'senior',
+      kind: 'fit',
+      group: 'fit',
+      points: -20,
+      halfLifeDays: null,
+      eventId: null,
+      at: 1_700_000_200_000,
+    },
+  ] satisfies ScoreChange[];
+
+  it('round-trip through the change log, each rule named once, a canonical UUID in 16 bytes', () => {
+    const log = encodeChangeLog(changes);
+    expect(decodeChangeLog(log)).toEqual(changes);
+    expect(
+      Buffer.from(log)
+        .toString('latin1')
+        .match(/pricing/g),
+    ).toHaveLength(1);
+    expect(Buffer.from(log).includes('0190a5c4')).toBe(false);
+    expect(decodeChangeLog(encodeChangeLog([]))).toEqual([]);
+    // A third of the JSON the rescore wrote before.
+    const json = JSON.stringify({
+      rules: [
+        ['senior', 'f', 'fit', null],
+        ['pricing', 'e', 'web', 30],
+      ],
+      changes: changes.map((c) => [c.ruleId === 'senior' ? 0 : 1, c.points, c.eventId, c.at]),
+    });
+    expect(log.length).toBeLessThan(json.length / 2);
   });
-  it('keep odd event ids, fractional points and one id under both kinds apart', () => {
-    const changes = [
+
+  it('keep odd event ids, fractional and negative numbers, and one id under both kinds apart', () => {
+    const odd = [
       { ruleId: 'x', kind: 'fit', group: 'fit', points: 2.5, halfLifeDays: null, eventId: null, at: 1 },
       {
         ruleId: 'x',
         kind: 'engagement',
         group: 'web',
         points: -0.125,
-        halfLifeDays: 7,
+        halfLifeDays: 7.5,
         eventId: 'a"b\\c\u2028ü',
-        at: 2,
+        at: 2.5,
       },
-      { ruleId: 'x', kind: 'engagement', group: 'other', points: 1e-7, halfLifeDays: null, eventId: '', at: 3 },
+      { ruleId: 'x', kind: 'engagement', group: 'other', points: 1e-7, halfLifeDays: null, eventId: '', at: -3 },
+      {
+        ruleId: 'ü',
+        kind: 'engagement',
+        group: 'engagement',
+        points: -0,
+        halfLifeDays: 14,
+        eventId: 'x'.repeat(300),
+        at: 0,
+      },
+      // Upper-case and non-canonical UUIDs stay text, so they come back as they were sent.
+      {
+        ruleId: 'u',
+        kind: 'engagement',
+        group: 'engagement',
+        points: 1,
+        halfLifeDays: 1,
+        eventId: '0190A5C4-7F3E-7C1A-9B2D-4E5F6A7B8C9D',
+        at: 2 ** 60,
+      },
+      {
+        ruleId: 'u',
+        kind: 'engagement',
+        group: 'engagement',
+        points: 1,
+        halfLifeDays: 1,
+        eventId: '0190a5c47f3e7c1a9b2d4e5f6a7b8c9d',
+        at: -(2 ** 60),
+      },
     ] satisfies ScoreChange[];
-    expect(unpackChanges(packChanges(changes))).toEqual(changes);
-    expect(unpackChanges(packChanges([]))).toEqual([]);
+    expect(decodeChangeLog(encodeChangeLog(odd))).toEqual(odd);
+  });
+
+  it('round-trip any changes (property test)', () => {
+    const change = fc.record({
+      ruleId: fc.constantFrom('a', 'b', 'pricing-page', 'ü'),
+      kind: fc.constantFrom('fit' as const, 'engagement' as const),
+      group: fc.constantFrom('fit', 'engagement', 'web'),
+      points: fc.oneof(fc.integer({ min: -100, max: 100 }), fc.double({ noNaN: true })),
+      halfLifeDays: fc.option(
+        fc.oneof(fc.integer({ min: 1, max: 365 }), fc.double({ noNaN: true, min: 0.01, max: 1000 })),
+      ),
+      eventId: fc.option(fc.oneof(fc.uuid(), fc.string(), fc.string({ unit: 'grapheme' }))),
+      at: fc.oneof(fc.integer({ min: 0, max: 4_102_444_800_000 }), fc.double({ noNaN: true })),
+    });
+    fc.assert(
+      fc.property(fc.array(change, { maxLength: 40 }), (list) => {
+        expect(decodeChangeLog(encodeChangeLog(list))).toEqual(list);
+      }),
+    );
+  });
+
+  it('refuse a damaged log instead of reading garbage', () => {
+    const log = encodeChangeLog(changes);
+    expect(() => decodeChangeLog(log.subarray(0, log.length - 1))).toThrow(/cut off/);
+    expect(() => decodeChangeLog(Uint8Array.of(9))).toThrow(/unknown format 9/);
+    expect(() => decodeChangeLog(Uint8Array.from([...log, 0]))).toThrow(/bytes left/);
+  });
+
+  it('read the JSON that rescores wrote before, and prefer the change log when a row has one', () => {
+    const text =
+      '{"rules":[["senior","f","fit",null],["pricing","e","web",30]],"changes":[[0,20,null,1],[1,15,"e1",2],[0,-20,null,4]]}';
+    const fromJson = [
+      { ruleId: 'senior', kind: 'fit', group: 'fit', points: 20, halfLifeDays: null, eventId: null, at: 1 },
+      { ruleId: 'pricing', kind: 'engagement', group: 'web', points: 15, halfLifeDays: 30, eventId: 'e1', at: 2 },
+      { ruleId: 'senior', kind: 'fit', group: 'fit', points: -20, halfLifeDays: null, eventId: null, at: 4 },
+    ];
+    expect(unpackChanges(text)).toEqual(fromJson);
+    expect(recordedChanges({ packed_changes: text, change_log: null })).toEqual(fromJson);
+    expect(recordedChanges({ packed_changes: null, change_log: encodeChangeLog(changes) })).toEqual(changes);
+    expect(recordedChanges({ packed_changes: null, change_log: null })).toEqual([]);
   });
 });

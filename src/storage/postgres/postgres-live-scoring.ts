@@ -106,7 +106,7 @@ export function createPostgresLiveScoring() {
       );
       // A replay rewrites the contact's changes from seq 0 as rows.
       await client.query(
-        'UPDATE contact_scores SET packed_changes = NULL WHERE workspace_id = $1 AND model_version = $2 AND contact_id = ANY($3::text[])',
+        'UPDATE contact_scores SET packed_changes = NULL, change_log = NULL WHERE workspace_id = $1 AND model_version = $2 AND contact_id = ANY($3::text[])',
         [workspaceId, version, rows.replaced],
       );
     }

@@ -37,7 +37,7 @@ export function createSqliteLiveScoring(writer: BetterSqlite3.Database) {
     'DELETE FROM score_changes WHERE workspace_id = ? AND model_version = ? AND contact_id = ?',
   );
   const clearPacked = writer.prepare(
-    'UPDATE contact_scores SET packed_changes = NULL WHERE workspace_id = ? AND model_version = ? AND contact_id = ?',
+    'UPDATE contact_scores SET packed_changes = NULL, change_log = NULL WHERE workspace_id = ? AND model_version = ? AND contact_id = ?',
   );
   const insChange = writer.prepare(
     `INSERT INTO score_changes (workspace_id, model_version, contact_id, seq, rule_id, kind, rule_group, points, half_life_days, event_id, at)
