@@ -205,14 +205,7 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
         const chunk = ids.slice(i, i + 500);
         const page = await loadContactHistoriesOf(trx, workspaceId, chunk, read);
         const { scores } = rescoreRows(setup, page);
-        for (const table of ['contact_scores', 'score_changes'] as const) {
-          await trx
-            .deleteFrom(table)
-            .where('workspace_id', '=', workspaceId)
-            .where('model_version', '=', version)
-            .where('contact_id', 'in', chunk)
-            .execute();
-        }
+        await deleteScoresOf(trx, workspaceId, version, chunk);
         await insertScores(trx, scores);
       }
     });
@@ -268,14 +261,20 @@ async function pruneSupersededVersions(db: Kysely<Database>, workspaceId: string
   return pruned;
 }
 
-/** Deletes a version's score rows and explanations; the number of rows deleted. */
-async function deleteScoresOf(trx: Transaction<Database>, workspaceId: string, version: number): Promise<number> {
+/** Deletes a version's score rows and explanations, of the given contacts or of all; the number of rows deleted. */
+async function deleteScoresOf(
+  trx: Transaction<Database>,
+  workspaceId: string,
+  version: number,
+  contactIds?: string[],
+): Promise<number> {
   let deleted = 0;
   for (const table of ['contact_scores', 'score_changes'] as const) {
     const result = await trx
       .deleteFrom(table)
       .where('workspace_id', '=', workspaceId)
       .where('model_version', '=', version)
+      .$if(contactIds !== undefined, (q) => q.where('contact_id', 'in', contactIds!))
       .executeTakeFirst();
     deleted += Number(result.numDeletedRows);
   }

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { explainScore } from '../scoring/explain-score.js';
-import { recordedChanges } from '../scoring/packed-changes.js';
+import { recordedChanges } from '../scoring/recorded-changes.js';
 import type { ScoreState } from '../scoring/score-state.js';
 import type { Database } from '../storage/database-schema.js';
 import { activeModel } from './active-model.js';

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { contactView } from '../contacts/contact-view.js';
-import { recordedChanges } from '../scoring/packed-changes.js';
+import { recordedChanges } from '../scoring/recorded-changes.js';
 import type { Database } from '../storage/database-schema.js';
 import { scoreChangeRow } from '../storage/live-scoring-rows.js';
 import type { PersonTable } from './person-tables.js';

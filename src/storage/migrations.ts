@@ -628,8 +628,8 @@ const scoringIndex: Migration = {
 };
 
 /**
- * A full rescore stores each contact's replayed changes in the binary form of `encodeChangeLog`, about a third of the
- * JSON of `packed_changes` (which rows written before stay readable from).
+ * A full rescore stores each contact's replayed changes in the binary form of `encodeChangeLog`, less than half the
+ * room of the JSON of `packed_changes` (which rows written before stay readable from).
  */
 const changeLog: Migration = {
   async up(db: Kysely<unknown>) {
