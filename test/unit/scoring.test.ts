@@ -20,6 +20,7 @@ import { applyEvent, applyTraits, emptyOutput } from '../../src/scoring/score-co
 import { emptyScoreState } from '../../src/scoring/score-state.js';
 import type { ScoreChange, ScoringEvent } from '../../src/scoring/scoring-event.js';
 import type { ScoringModel } from '../../src/scoring/scoring-model.js';
+import { prefixEnd } from '../../src/storage/sqlite/prefix-end.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 5); // a Monday
@@ -419,6 +420,29 @@ describe('event prefilter', () => {
         ),
       ]),
     ).toEqual([]);
+  });
+  it('tests a prefix on SQLite as a range of its byte order that holds exactly the texts starting with it', () => {
+    expect(prefixEnd('/pricing')).toBe('/pricinh');
+    expect(prefixEnd('/\u{1F600}')).toBe('/\u{1F601}');
+    expect(prefixEnd('a\u{D7FF}')).toBe('a\u{E000}');
+    expect(prefixEnd('')).toBeNull();
+    expect(prefixEnd('a\u{10FFFF}')).toBeNull();
+    expect(prefixEnd('a\uD800')).toBeNull();
+    // SQLite compares text as UTF-8 bytes (BINARY); JavaScript's startsWith is the rule's own test.
+    const bytes = (text: string) => Buffer.from(text, 'utf8');
+    const text = fc.string({ unit: 'binary', maxLength: 6 });
+    fc.assert(
+      fc.property(text, text, fc.boolean(), (prefix, rest, extend) => {
+        const end = prefixEnd(prefix);
+        fc.pre(end !== null);
+        // Half the texts start with the prefix; the others fall anywhere, near it or not.
+        const value = extend ? prefix + rest : rest;
+        const inRange =
+          Buffer.compare(bytes(value), bytes(prefix)) >= 0 && Buffer.compare(bytes(value), bytes(end!)) < 0;
+        expect(inRange).toBe(value.startsWith(prefix));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
