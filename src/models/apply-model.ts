@@ -1,15 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { CompiledQuery, type Kysely, sql, type Transaction } from 'kysely';
 import { PRE_MQL_STAGES } from '../lifecycle/stages.js';
-import { eventFieldsRead } from '../scoring/event-fields-read.js';
-import { eventPrefilter } from '../scoring/event-prefilter.js';
 import type { ScoringModel } from '../scoring/scoring-model.js';
 import type { ContactScoresTable, Database } from '../storage/database-schema.js';
 import { compilePageQuery, loadContactHistoriesOf, loadContactRows, pageRanges } from './load-contact-histories.js';
 import { lockWorkspace } from './lock-workspace.js';
 import { readAhead } from './read-ahead.js';
 import { startRescorePool } from './rescore-pool.js';
-import { type RescoredPage, type RescoreSetup, rescoreRows } from './rescore-rows.js';
+import { type RescoredPage, type RescoreSetup, rescoreRead, rescoreRows } from './rescore-rows.js';
 
 export interface ApplyModelResult {
   version: number;
@@ -136,9 +134,7 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
   // Events that arrive while the rescore runs are scored live under the old version; activation replays their contacts.
   const started = Date.now();
   const setup: RescoreSetup = { model, version, workspaceId, timeZone: request.timeZone, now };
-  // Only the events the rules can match and only the fields they look at: without URL or properties the events
-  // come from the contact index alone.
-  const read = { fields: eventFieldsRead(model), only: eventPrefilter([model]), until: now };
+  const read = rescoreRead(setup);
   const threads = request.threads ?? (total >= THREADS_FROM ? Math.min(4, availableParallelism()) : 0);
   const reader = request.file ? { file: request.file, query: compilePageQuery(db, workspaceId, read) } : null;
   const pool = startRescorePool(setup, threads, reader);

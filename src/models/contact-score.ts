@@ -4,6 +4,7 @@ import { recordedChanges } from '../scoring/recorded-changes.js';
 import type { ScoreState } from '../scoring/score-state.js';
 import type { Database } from '../storage/database-schema.js';
 import { activeModel } from './active-model.js';
+import { nameChangeEvents } from './name-change-events.js';
 
 export interface ContactScoreView {
   total: number;
@@ -57,10 +58,13 @@ export async function contactScore(
       .execute(),
   ]);
   const state = stateRow ? (JSON.parse(stateRow.state) as ScoreState) : null;
+  // A rescore's changes come packed, their events named here; live scoring's rows follow them.
+  const recorded = stateRow
+    ? await nameChangeEvents(db, workspaceId, contactId, active.model, recordedChanges(stateRow))
+    : [];
   const explained = explainScore(
     active.model,
-    // A rescore's changes come packed; live scoring's rows follow them.
-    (stateRow ? recordedChanges(stateRow) : []).concat(
+    recorded.concat(
       changes.map((c) => ({
         ruleId: c.rule_id,
         kind: c.kind as 'fit' | 'engagement',

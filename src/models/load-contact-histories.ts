@@ -36,6 +36,11 @@ export interface HistoryOptions {
    * then the last at or before it, as a replay of every event would find.
    */
   until?: number;
+  /**
+   * Whether to read each event's id (its messageId); true by default. A full rescore leaves them out: they were two
+   * thirds of the parsing, and its recorded changes find their events again when explained (`assignChangeEvents`).
+   */
+  eventIds?: boolean;
 }
 
 /**
@@ -92,8 +97,11 @@ export async function loadContactHistoriesOf(
   return withStages(db, workspaceId, options, await contactRows(db, workspaceId, options, { ids }));
 }
 
-/** One event as the loader's JSON tuple: id, type, name, path, time, then URL and properties when asked for. */
-type EventTuple = [string, string, string | null, string | null, number, ...unknown[]];
+/**
+ * One event as the loader's JSON tuple: its id unless left out (`eventIds`), type, name, path, time, then URL and
+ * properties when asked for.
+ */
+type EventTuple = unknown[];
 
 /**
  * Each contact's non-bot events as one JSON array computed by the database (a lookup of the contact index per
@@ -108,7 +116,11 @@ function eventsArray(db: Kysely<Database>, options: HistoryOptions): RawBuilder<
     ...(fields.url ? [sql`e.url`] : []),
     ...(fields.properties ? [postgres ? sql`e.properties::json` : sql`json(e.properties)`] : []),
   ];
-  const tuple = sql.join([sql`e.message_id, e.type, e.name, e.path, e.timestamp`, ...extra]);
+  const tuple = sql.join([
+    ...(options.eventIds === false ? [] : [sql`e.message_id`]),
+    sql`e.type, e.name, e.path, e.timestamp`,
+    ...extra,
+  ]);
   const from = sql`from events e where e.workspace_id = c.workspace_id and e.contact_id = c.id and e.is_bot = 0`;
   const filter = options.only ? sql`filter (where ${anyOf(options.only, postgres)})` : sql``;
   const last =
@@ -238,11 +250,18 @@ export function pageParameters(query: PageQuery, range: PageRange): unknown[] {
   return parameters;
 }
 
+/** What a row's event tuples hold: the options it was read with (`fields`, `eventIds`). */
+export type RowLayout = Pick<HistoryOptions, 'fields' | 'eventIds'>;
+
 /**
  * A loaded row as the history replay reads: traits and events parsed; stage history empty (`withStages` adds it).
- * @example replayContact(model, historyOfRow(row, eventFieldsRead(model)), clock)
+ * `layout` is what the row was read with.
+ * @example replayContact(model, historyOfRow(row, { fields: eventFieldsRead(model) }), clock)
  */
-export function historyOfRow(row: ContactRow, fields: EventFieldsRead = ALL_FIELDS): StoredContactHistory {
+export function historyOfRow(row: ContactRow, layout: RowLayout = {}): StoredContactHistory {
+  const fields = layout.fields ?? ALL_FIELDS;
+  // Where the type is: after the id when there is one.
+  const from = layout.eventIds === false ? 0 : 1;
   const [first, last, tuples] = JSON.parse(row.events) as [
     number | string | null,
     number | string | null,
@@ -255,7 +274,7 @@ export function historyOfRow(row: ContactRow, fields: EventFieldsRead = ALL_FIEL
     rejected: false,
     traits: JSON.parse(row.traits) as Record<string, unknown>,
     createdAt: Number(row.created_at),
-    events: tuples.map((t) => eventOf(t, fields)),
+    events: tuples.map((t) => eventOf(t, fields, from)),
     // No last event up to the cut-off means none of its events count: as a contact without events.
     span: first === null || last === null ? null : { first: Number(first), last: Number(last) },
   };
@@ -268,7 +287,7 @@ async function withStages(
   options: HistoryOptions,
   rows: ContactRow[],
 ): Promise<StoredContactHistory[]> {
-  const histories = rows.map((row) => historyOfRow(row, options.fields ?? ALL_FIELDS));
+  const histories = rows.map((row) => historyOfRow(row, options));
   // Only a backtest asks for stage history; a rescore does not read it.
   if (!options.stages || histories.length === 0) return histories;
   const ids = histories.map((c) => c.id);
@@ -298,16 +317,16 @@ async function withStages(
 // Shared by every event read without its properties; nothing writes to an event's properties.
 const NO_PROPERTIES: Record<string, unknown> = Object.freeze({});
 
-function eventOf(t: EventTuple, fields: EventFieldsRead): ScoringEvent {
-  const url = fields.url ? ((t[5] as string | null) ?? null) : null;
-  const properties = fields.properties ? (t[fields.url ? 6 : 5] as Record<string, unknown> | null) : null;
+function eventOf(t: EventTuple, fields: EventFieldsRead, from: number): ScoringEvent {
+  const url = fields.url ? ((t[from + 4] as string | null) ?? null) : null;
+  const properties = fields.properties ? (t[from + (fields.url ? 5 : 4)] as Record<string, unknown> | null) : null;
   return {
-    id: t[0],
-    type: t[1],
-    name: t[2],
-    path: t[3],
+    id: from === 0 ? null : (t[0] as string),
+    type: t[from] as string,
+    name: t[from + 1] as string | null,
+    path: t[from + 2] as string | null,
     url,
     properties: properties ?? NO_PROPERTIES,
-    at: Number(t[4]),
+    at: Number(t[from + 3]),
   };
 }

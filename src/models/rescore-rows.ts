@@ -1,13 +1,19 @@
 import { localDay } from '../ingest/local-day.js';
 import { encodeChangeLog } from '../scoring/change-log-codec.js';
 import { eventFieldsRead } from '../scoring/event-fields-read.js';
+import { eventPrefilter } from '../scoring/event-prefilter.js';
 import type { ContactScoreUpdate } from '../scoring/plan-live-scoring.js';
 import { replayContact } from '../scoring/replay-contact.js';
 import { scoreAt } from '../scoring/score-at.js';
 import type { ScoringModel } from '../scoring/scoring-model.js';
 import type { ContactScoresTable } from '../storage/database-schema.js';
 import { scoreUpdateRows } from '../storage/live-scoring-rows.js';
-import { type ContactRow, historyOfRow, type StoredContactHistory } from './load-contact-histories.js';
+import {
+  type ContactRow,
+  type HistoryOptions,
+  historyOfRow,
+  type StoredContactHistory,
+} from './load-contact-histories.js';
 
 /** What every page of one rescore shares: the model, its new version and the moment it scores as of. */
 export interface RescoreSetup {
@@ -59,11 +65,21 @@ export function rescoreRows(setup: RescoreSetup, page: StoredContactHistory[]): 
   return { scores: scores.map((row, i) => ({ ...row, change_log: logs[i]! })), changes, mql };
 }
 
-/** `rescoreRows` of contacts as loaded (JSON text), parsed here: the whole of a rescore worker's job. */
+/**
+ * What a rescore reads of each contact's history: only the events its rules can match and only the fields they look
+ * at (without URL or properties the events come from the contact index alone), up to its moment, without event ids
+ * (its change logs find their events again when explained).
+ */
+export function rescoreRead(setup: RescoreSetup): HistoryOptions {
+  const { model, now } = setup;
+  return { fields: eventFieldsRead(model), only: eventPrefilter([model]), until: now, eventIds: false };
+}
+
+/** `rescoreRows` of contacts as loaded (JSON text, read as `rescoreRead`), parsed here: a rescore worker's job. */
 export function rescoreContactRows(setup: RescoreSetup, rows: ContactRow[]): RescoredPage {
-  const fields = eventFieldsRead(setup.model);
+  const read = rescoreRead(setup);
   return rescoreRows(
     setup,
-    rows.map((row) => historyOfRow(row, fields)),
+    rows.map((row) => historyOfRow(row, read)),
   );
 }

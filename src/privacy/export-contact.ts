@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
 import { contactView } from '../contacts/contact-view.js';
+import { nameChangeEvents } from '../models/name-change-events.js';
+import { compileStoredModel } from '../scoring/compile-stored-model.js';
 import { recordedChanges } from '../scoring/recorded-changes.js';
 import type { Database } from '../storage/database-schema.js';
 import { scoreChangeRow } from '../storage/live-scoring-rows.js';
@@ -102,10 +104,13 @@ export async function exportContact(db: Kysely<Database>, workspaceId: string, c
 /** Every recorded score change of the contact under every model version: those a rescore packed, then the rows. */
 async function scoreChangesOf(db: Kysely<Database>, workspaceId: string, contactId: string) {
   const packed = await db
-    .selectFrom('contact_scores')
-    .select(['model_version', 'packed_changes', 'change_log'])
-    .where('workspace_id', '=', workspaceId)
-    .where('contact_id', '=', contactId)
+    .selectFrom('contact_scores as cs')
+    .innerJoin('scoring_models as m', (join) =>
+      join.onRef('m.workspace_id', '=', 'cs.workspace_id').onRef('m.version', '=', 'cs.model_version'),
+    )
+    .select(['cs.model_version', 'cs.packed_changes', 'cs.change_log', 'm.source'])
+    .where('cs.workspace_id', '=', workspaceId)
+    .where('cs.contact_id', '=', contactId)
     .execute();
   const rows = await db
     .selectFrom('score_changes')
@@ -113,9 +118,16 @@ async function scoreChangesOf(db: Kysely<Database>, workspaceId: string, contact
     .where('workspace_id', '=', workspaceId)
     .where('contact_id', '=', contactId)
     .execute();
-  const unpacked = packed.flatMap((p) =>
-    recordedChanges(p).map((c, seq) => scoreChangeRow(workspaceId, p.model_version, contactId, c, seq)),
-  );
+  const unpacked = (
+    await Promise.all(
+      packed.map(async (p) => {
+        // A rescore's change log names no events; each version's own rules find them again.
+        const model = compileStoredModel(workspaceId, p.model_version, p.source);
+        const changes = await nameChangeEvents(db, workspaceId, contactId, model, recordedChanges(p));
+        return changes.map((c, seq) => scoreChangeRow(workspaceId, p.model_version, contactId, c, seq));
+      }),
+    )
+  ).flat();
   return [...unpacked, ...rows]
     .map(({ workspace_id: _, ...r }) => r)
     .sort((a, b) => a.model_version - b.model_version || a.seq - b.seq);

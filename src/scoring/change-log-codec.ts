@@ -3,7 +3,8 @@ import type { ScoreChange } from './scoring-event.js';
 /**
  * A contact's score changes in a compact binary form: what a full rescore stores beside each score instead of one
  * row per change. Each rule is named once (its id, kind, group, half-life and usual points); a change is then its
- * rule's number, its event id (a canonical UUID in 16 bytes) and its time as the difference from the change before,
+ * rule's number, its event id where it has one (a canonical UUID in 16 bytes; a rescore reads none, and its
+ * explanations name the events again: `assignChangeEvents`) and its time as the difference from the change before,
  * with its points only where they differ from the rule's usual ones. It takes less than half the room of the JSON
  * it replaces (`packed_changes`), which was the largest part of what a rescore writes. Written by hand: the layout is a
  * few varints and strings, and a general serialiser (MessagePack, protobuf) would store every key or need a schema.

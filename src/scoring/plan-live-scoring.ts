@@ -10,7 +10,7 @@ import {
   type TriggerFiring,
 } from './score-contact.js';
 import { emptyScoreState, type ScoreState } from './score-state.js';
-import type { ScoreChange, ScoringEvent } from './scoring-event.js';
+import { eventOrder, type ScoreChange, type ScoringEvent } from './scoring-event.js';
 import type { ScoringModel } from './scoring-model.js';
 
 /** A contact touched by an ingest batch, with what scoring needs of it. */
@@ -128,7 +128,7 @@ export function planLiveScoring(
         isNew ? Math.min(contact.traitsAt, ...contact.events.map((e) => e.at)) : contact.traitsAt,
         output,
       );
-      const ordered = [...contact.events].sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1));
+      const ordered = [...contact.events].sort(eventOrder);
       for (const event of ordered) applyEvent(model, state, event, clock, output);
       firings = output.firings;
       seq0 = contact.prior?.nextSeq ?? 0;

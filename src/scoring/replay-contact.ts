@@ -1,12 +1,12 @@
 import { applyEvent, applyTraits, emptyOutput, type ScoringClock, type ScoringOutput } from './score-contact.js';
 import { emptyScoreState, type ScoreState } from './score-state.js';
-import type { ScoringEvent } from './scoring-event.js';
+import { eventOrder, type ScoringEvent } from './scoring-event.js';
 import type { ScoringModel } from './scoring-model.js';
 
 export interface ContactHistory {
   traits: Record<string, unknown>;
   createdAt: number;
-  /** In any order; replay sorts by time, then id. */
+  /** In any order; replay sorts them (`eventOrder`). */
   events: ScoringEvent[];
   /**
    * The times of the contact's first and last event of all (the last may be the last up to the replay's cut-off),
@@ -33,7 +33,7 @@ export function replayContact(
     until === Number.POSITIVE_INFINITY ? history.events.slice() : history.events.filter((e) => e.at <= until)
   )
     // Loaders hand them over in this order already, which makes the sort one pass.
-    .sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    .sort(eventOrder);
   const span = history.span;
   const first = span === undefined ? events[0]?.at : span !== null && span.first <= until ? span.first : undefined;
   applyTraits(model, state, history.traits, Math.min(history.createdAt, first ?? history.createdAt), output);

@@ -1,6 +1,10 @@
 /** What scoring needs of a stored event. */
 export interface ScoringEvent {
-  id: string;
+  /**
+   * The event's messageId; null where it was not read (a full rescore's pages, whose explanations find their events
+   * again by rule and time: `assignChangeEvents`).
+   */
+  id: string | null;
   type: string;
   /** Track event name, or page name. */
   name: string | null;
@@ -21,4 +25,15 @@ export interface ScoreChange {
   halfLifeDays: number | null;
   eventId: string | null;
   at: number;
+}
+
+/**
+ * The order events are scored in: by time, then by id; events without an id keep their given order among those of
+ * the same time (a stable sort; loaders give them in storage order).
+ * @example events.sort(eventOrder)
+ */
+export function eventOrder(a: ScoringEvent, b: ScoringEvent): number {
+  if (a.at !== b.at) return a.at - b.at;
+  if (a.id === null || b.id === null || a.id === b.id) return 0;
+  return a.id < b.id ? -1 : 1;
 }

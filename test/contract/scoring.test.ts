@@ -467,6 +467,90 @@ describe(`scoring models on stored history (${testEngine})`, () => {
     expect((await score(id, at)).total).toBeCloseTo(replayed.total, 6);
   });
 
+  it("names each rescored change's event by rule and time, one event per rule, also among events of one moment", async () => {
+    // A rescore reads no event ids: the explanation and the export find each change's event again.
+    const text = `name: moments
+half_life_days: 30
+engagement:
+  - id: pricing
+    when: { event: page, path: { prefix: /pricing } }
+    points: 5
+    limit: { per: day, times: 1 }
+  - id: any-pricing
+    when: { event: page, path: { prefix: /pricing } }
+    points: 1
+  - id: docs
+    when: { event: page, path: { prefix: /docs } }
+    points: 2
+  - id: demo
+    when: { event: Demo Requested, properties: { plan: team } }
+    points: 9
+thresholds: { mql: 500 }
+`;
+    const at = NOW - 3 * DAY;
+    const ids = { a: `moment-b-${mid()}`, b: `moment-a-${mid()}`, docs: mid(), demo: mid(), solo: mid() };
+    const view = (messageId: string, path: string) => ({
+      type: 'page',
+      messageId,
+      userId: 'moments',
+      properties: { url: `https://x.test${path}`, path },
+      timestamp: iso(at),
+    });
+    const demo = (messageId: string, plan: string) => ({
+      type: 'track',
+      messageId,
+      userId: 'moments',
+      event: 'Demo Requested',
+      properties: { plan },
+      timestamp: iso(at + 1),
+    });
+    const response = await send([
+      {
+        type: 'identify',
+        messageId: mid(),
+        userId: 'moments',
+        traits: { email: 'moments@acme.io' },
+        timestamp: iso(at - DAY),
+      },
+      // Three page views in one millisecond: two fit both pricing rules, and the daily limit lets one count for
+      // "pricing"; then two demo requests in the next millisecond, of which only one has the plan the rule asks for.
+      view(ids.a, '/pricing/a'),
+      view(ids.b, '/pricing/b'),
+      view(ids.docs, '/docs/x'),
+      demo(ids.solo, 'solo'),
+      demo(ids.demo, 'team'),
+    ]);
+    expect(response.statusCode).toBe(200);
+    const { version } = await applyModel(t.runtime.storage.db, {
+      workspaceId: t.workspaceId,
+      timeZone: 'UTC',
+      model: compiled(text),
+      source: text,
+      now: NOW,
+      threads: 0,
+    });
+    const id = (await byEmail('moments@acme.io')).id;
+    const named = (await score(id, NOW)).contributions.map((c) => [c.ruleId, c.eventId]);
+    // Of two events that fit a limited rule in one moment, the first by id is named (ids.b sorts before ids.a).
+    expect(named.sort()).toEqual(
+      [
+        ['any-pricing', ids.a],
+        ['any-pricing', ids.b],
+        ['demo', ids.demo],
+        ['docs', ids.docs],
+        ['pricing', ids.b],
+      ].sort(),
+    );
+    const exported = await t.api('GET', `/api/privacy/contacts/${id}/export`);
+    expect(exported.statusCode).toBe(200);
+    type Exported = { model_version: number; rule_id: string; event_id: string | null };
+    // The version active before scored the same events live, with their ids at hand; the rescore's are named here.
+    const changes = (exported.json() as { scoreChanges: Exported[] }).scoreChanges.filter(
+      (c) => c.model_version === version,
+    );
+    expect(changes.map((c) => [c.rule_id, c.event_id]).sort()).toEqual(named);
+  });
+
   it('reads event URLs and properties in a rescore when the rules look at them, and leaves them out otherwise', async () => {
     const text = `name: fields
 engagement:
@@ -585,7 +669,8 @@ thresholds: { mql: 50 }
       for await (const p of loadContactHistories(t.runtime.storage.db, t.workspaceId, options)) all.push(...p);
       return all;
     };
-    const every = await histories({ fields });
+    // Without ids, as a rescore reads.
+    const every = await histories({ fields, eventIds: false });
     const scored = await histories({ fields, only, until: NOW });
     const id = (await byEmail('prefilter@acme.io')).id;
     const paths = (h: typeof every) => h.find((c) => c.id === id)!.events.map((e) => e.path ?? e.name);

@@ -32,8 +32,8 @@ const setup = {
 const DAY = 86_400_000;
 
 function rowOf(i: number): ContactRow {
+  // As a rescore reads them (`rescoreRead`): no event ids.
   const events = Array.from({ length: i % 5 }, (_, k) => [
-    `m${i}-${k}`,
     'page',
     null,
     k % 2 ? '/pricing' : '/docs',
@@ -45,7 +45,7 @@ function rowOf(i: number): ContactRow {
     created_at: setup.now - 30 * DAY,
     stage: 'contact',
     // As the loader reads it: first and last event time, then the events.
-    events: JSON.stringify(events.length === 0 ? [null, null, []] : [events.at(-1)![4], events[0]![4], events]),
+    events: JSON.stringify(events.length === 0 ? [null, null, []] : [events.at(-1)![3], events[0]![3], events]),
   };
 }
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { accountScores } from '../../src/scoring/account-score.js';
+import { assignChangeEvents, unnamedChangeTimes } from '../../src/scoring/assign-change-events.js';
 import {
   backtestMetrics,
   recommendForCapacity,
@@ -447,6 +448,45 @@ describe('event prefilter', () => {
 });
 
 describe('recorded score changes', () => {
+  it('names the event behind a change recorded without one by rule and time, and leaves it unnamed where none fits', () => {
+    const m = model();
+    const change = (ruleId: string, at: number, kind: 'fit' | 'engagement' = 'engagement'): ScoreChange => ({
+      ruleId,
+      kind,
+      group: kind,
+      points: 1,
+      halfLifeDays: null,
+      eventId: null,
+      at,
+    });
+    const views = [page('/pricing', 10), page('/blog/a', 10), page('/pricing/x', 20)];
+    const named = assignChangeEvents(
+      m,
+      [
+        change('senior-title', 5, 'fit'),
+        change('pricing', 10),
+        change('blog', 10),
+        change('pricing', 20),
+        // No second pricing view at 20, no event at 30, no such rule: each stays unnamed.
+        change('pricing', 20),
+        change('demo', 30),
+        change('gone', 10),
+        { ...change('careers', 40), eventId: 'kept' },
+      ],
+      views,
+    );
+    expect(named.map((c) => c.eventId)).toEqual([
+      null,
+      views[0]!.id,
+      views[1]!.id,
+      views[2]!.id,
+      null,
+      null,
+      null,
+      'kept',
+    ]);
+    expect(unnamedChangeTimes(named)).toEqual([20, 30, 10]);
+  });
   const changes = [
     {
       ruleId: 'senior',
