@@ -394,7 +394,7 @@ async function main() {
       }
     }
     log(
-      `Kerma full rescore (kerma model apply, ${ENGINE_NAMES[engine]}, ${result.threads} worker threads${result.workersRead ? ' reading their own pages' : ''}): ${seconds.toFixed(2)} s — ${result.contacts} contacts, ${result.changes} score changes written, ${result.mql} MQL`,
+      `Kerma full rescore (kerma model apply, ${ENGINE_NAMES[engine]}, ${result.threads} worker threads${result.workersRead ? ' reading and storing their own pages' : ''}): ${seconds.toFixed(2)} s — ${result.contacts} contacts, ${result.changes} score changes written, ${result.mql} MQL`,
     );
     log(`  ratio: ${(seconds / duck.seconds).toFixed(2)}× DuckDB (goal ≤ 3×)`);
     log(

@@ -58,7 +58,7 @@ export function registerModelCommands<T extends { workspace?: string }>(
       });
       progress.stop();
       process.stdout.write(
-        `model "${compiled.name}" is version ${result.version} and active: ${result.contacts} contacts rescored, ${result.changes} score changes recorded, ${result.mql} at MQL (${result.promotedToMql} moved to stage MQL)${result.threads > 0 ? `; history replayed in ${result.threads} worker threads${result.workersRead ? ' reading it themselves' : ''}` : ''}${result.pruned.length > 0 ? `; scores of superseded version${result.pruned.length > 1 ? 's' : ''} ${result.pruned.join(', ')} deleted` : ''}\n`,
+        `model "${compiled.name}" is version ${result.version} and active: ${result.contacts} contacts rescored, ${result.changes} score changes recorded, ${result.mql} at MQL (${result.promotedToMql} moved to stage MQL)${result.threads > 0 ? `; history replayed in ${result.threads} worker threads${result.workersRead ? ' reading it and storing the scores themselves' : ''}` : ''}${result.pruned.length > 0 ? `; scores of superseded version${result.pruned.length > 1 ? 's' : ''} ${result.pruned.join(', ')} deleted` : ''}\n`,
       );
     });
   });

@@ -1,8 +1,9 @@
 import { availableParallelism } from 'node:os';
-import { CompiledQuery, type Kysely, sql, type Transaction } from 'kysely';
+import { CompiledQuery, type Kysely, PostgresAdapter, sql, type Transaction } from 'kysely';
 import { PRE_MQL_STAGES } from '../lifecycle/stages.js';
 import type { ScoringModel } from '../scoring/scoring-model.js';
 import type { ContactScoresTable, Database } from '../storage/database-schema.js';
+import { insertScoreRowsSql, SCORE_ROWS_PER_INSERT, scoreRowValues } from './insert-score-rows.js';
 import { compilePageQuery, loadContactHistoriesOf, loadContactRows, pageRanges } from './load-contact-histories.js';
 import { lockWorkspace } from './lock-workspace.js';
 import { readAhead } from './read-ahead.js';
@@ -17,7 +18,7 @@ export interface ApplyModelResult {
   promotedToMql: number;
   /** Worker threads that replayed the history (0: the calling thread did). */
   threads: number;
-  /** Whether the worker threads read the history themselves, on connections of their own. */
+  /** Whether the worker threads read the history and stored the scores themselves, on connections of their own. */
   workersRead: boolean;
   /** Earlier versions whose scores and explanations this apply deleted (`pruneSupersededVersions`). */
   pruned: number[];
@@ -38,53 +39,31 @@ export interface ApplyModelRequest {
    */
   threads?: number;
   /**
-   * The SQLite database's file (`Storage.file`): the worker threads then read their pages on connections of their
-   * own, and this thread only writes. Without it this thread reads every page.
+   * The SQLite database's file (`Storage.file`): the worker threads then read their pages and store their rows on
+   * connections of their own. Without it this thread reads and stores every page.
    */
   file?: string | null;
 }
 
 const THREADS_FROM = 10_000;
 
-// Rows per INSERT: SQLite allows 32 766 bound values; contact_scores has 13 columns.
-const CHUNK = 2_000;
-
-// Every column of contact_scores (the record type makes a missing or unknown one a type error), in binding order.
-const SCORE_COLUMNS = Object.keys({
-  workspace_id: true,
-  model_version: true,
-  contact_id: true,
-  state: true,
-  total: true,
-  fit: true,
-  engagement: true,
-  grade: true,
-  status: true,
-  next_seq: true,
-  scored_at: true,
-  packed_changes: true,
-  change_log: true,
-} satisfies Record<keyof ContactScoresTable, true>) as (keyof ContactScoresTable)[];
-
 /**
- * Writes contact_scores rows in statements of CHUNK rows, each statement's text built once per chunk size and
- * every chunk of that size bound to it: building the same 2,000-row INSERT again per chunk cost a fifth of the
- * write time.
+ * Writes contact_scores rows in statements of `SCORE_ROWS_PER_INSERT` rows, each statement's text built once per
+ * chunk size and every chunk of that size bound to it: building the same 2,000-row INSERT again per chunk cost a fifth
+ * of the write time.
  */
 function scoreRowsWriter(): (db: Kysely<Database>, rows: ContactScoresTable[]) => Promise<void> {
   const statements = new Map<number, string>();
   return async (db, rows) => {
-    for (let i = 0; i < rows.length; i += CHUNK) {
-      const chunk = rows.slice(i, i + CHUNK);
-      const values = chunk.map((r) => SCORE_COLUMNS.map((c) => r[c] ?? null));
+    const dialect = db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+    for (let i = 0; i < rows.length; i += SCORE_ROWS_PER_INSERT) {
+      const chunk = rows.slice(i, i + SCORE_ROWS_PER_INSERT);
       let text = statements.get(chunk.length);
       if (text === undefined) {
-        const columns = sql.join(SCORE_COLUMNS.map((c) => sql.ref(c)));
-        const tuples = sql.join(values.map((v) => sql`(${sql.join(v)})`));
-        text = sql`insert into contact_scores (${columns}) values ${tuples}`.compile(db).sql;
+        text = insertScoreRowsSql(chunk.length, dialect);
         statements.set(chunk.length, text);
       }
-      await db.executeQuery(CompiledQuery.raw(text, values.flat()));
+      await db.executeQuery(CompiledQuery.raw(text, scoreRowValues(chunk)));
     }
   };
 }
@@ -141,10 +120,11 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
   const insertScores = scoreRowsWriter();
   try {
     const store = async (page: RescoredPage) => {
+      // Pages the workers read they also stored.
       await insertScores(db, page.scores);
       mql += page.mql;
       changes += page.changes;
-      contacts += page.scores.length;
+      contacts += page.contacts;
       await request.onProgress?.(contacts, Math.max(total, contacts));
     };
     // Each page as it is handed to the pool; wrapped, as a generator would wait for a promise it yields.

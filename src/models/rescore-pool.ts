@@ -9,24 +9,30 @@ import { type RescoredPage, type RescoreSetup, rescoreContactRows } from './resc
 /** Where pages of a rescore are parsed and replayed: worker threads, or the calling thread when `threads` is 0. */
 export interface RescorePool {
   readonly threads: number;
-  /** True when the workers read their pages themselves (`read`), on connections of their own. */
+  /** True when the workers read and store their pages themselves (`read`), on connections of their own. */
   readonly reads: boolean;
   run(rows: ContactRow[]): Promise<RescoredPage>;
-  /** Reads one page on a worker's own connection and replays it there; only when `reads`. */
+  /** Reads one page on a worker's own connection, replays it and stores its rows there; only when `reads`. */
   read(range: PageRange): Promise<RescoredPage>;
   close(): Promise<void>;
 }
 
-/** A SQLite file and the page read each worker runs on a connection of its own to it. */
+/** A SQLite file and the page read each worker runs on a connection of its own to it, where it also stores the rows. */
 export interface PageReader {
   file: string;
   query: PageQuery;
 }
 
+/** What the workers are given of a `PageReader`: also the lock that lets one of them write at a time. */
+export interface WorkerPageReader extends PageReader {
+  /** One 32-bit word: 1 while a worker writes. */
+  lock: SharedArrayBuffer;
+}
+
 /** What a worker is given to start: the rescore, and where to read pages when it reads them itself. */
 export interface RescoreWorkerData {
   setup: RescoreSetup;
-  reader: PageReader | null;
+  reader: WorkerPageReader | null;
 }
 
 /** A page for a worker: rows read by the calling thread, or a range it reads itself; or the word to finish. */
@@ -53,7 +59,8 @@ function workerFile(): string | null {
 /**
  * Starts `threads` workers that each replay the pages sent to them in order (round robin), so writing on the calling
  * thread overlaps with parsing and replaying on the others. Given a `reader`, the workers also read their pages from
- * the SQLite file on connections of their own, so the calling thread only writes. The model travels by structured clone.
+ * the SQLite file on connections of their own and store the rows there, one at a time, so the calling thread only
+ * hands out pages and counts. The model travels by structured clone.
  * @example const pool = startRescorePool(setup, 2, reader); const page = await pool.read(range); await pool.close()
  */
 export function startRescorePool(setup: RescoreSetup, threads: number, reader: PageReader | null = null): RescorePool {
@@ -69,7 +76,7 @@ export function startRescorePool(setup: RescoreSetup, threads: number, reader: P
       close: async () => undefined,
     };
   }
-  const workerData: RescoreWorkerData = { setup, reader };
+  const workerData: RescoreWorkerData = { setup, reader: reader && { ...reader, lock: new SharedArrayBuffer(4) } };
   const workers = Array.from({ length: threads }, () => {
     const worker = new Worker(file, { workerData });
     const state = { worker, waiting: [] as Waiting[], failure: null as Error | null };

@@ -26,7 +26,9 @@ export interface RescoreSetup {
 
 /** One page of contacts rescored: the rows to store and what the rescore reports. */
 export interface RescoredPage {
+  /** The rows to store; empty where the worker that replayed the page stored them itself. */
   scores: ContactScoresTable[];
+  contacts: number;
   changes: number;
   mql: number;
 }
@@ -62,7 +64,7 @@ export function rescoreRows(setup: RescoreSetup, page: StoredContactHistory[]): 
     };
   });
   const { scores } = scoreUpdateRows(model, workspaceId, version, updates, now);
-  return { scores: scores.map((row, i) => ({ ...row, change_log: logs[i]! })), changes, mql };
+  return { scores: scores.map((row, i) => ({ ...row, change_log: logs[i]! })), contacts: scores.length, changes, mql };
 }
 
 /**

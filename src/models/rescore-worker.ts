@@ -1,14 +1,17 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
+import type { ContactScoresTable } from '../storage/database-schema.js';
 import { openSqliteConnection } from '../storage/sqlite/open-sqlite-connection.js';
+import { insertScoreRowsSql, SCORE_ROWS_PER_INSERT, scoreRowValues } from './insert-score-rows.js';
 import { type ContactRow, type PageRange, pageParameters } from './load-contact-histories.js';
 import type { RescoreReply, RescoreTask, RescoreWorkerData } from './rescore-pool.js';
 import { rescoreContactRows } from './rescore-rows.js';
 
 /**
- * A rescore's worker thread: parses and replays the pages of contacts the rescore sends it, or reads them itself
- * from the SQLite file when sent a range, and answers each, in order, with the rows to store (or the error that
- * stopped it). Wiring only; the work is `rescoreContactRows`.
+ * A rescore's worker thread: parses and replays the pages of contacts the rescore sends it and answers each, in order,
+ * with the rows to store (or the error that stopped it). Sent a range instead, it reads the page from the SQLite
+ * file on a connection of its own and stores the rows there itself, one worker at a time (`lock`), answering with
+ * the counts only. Wiring only; the work is `rescoreContactRows`.
  */
 const { setup, reader } = workerData as RescoreWorkerData;
 const port = parentPort!;
@@ -16,6 +19,8 @@ const describe = (error: unknown) => (error instanceof Error ? (error.stack ?? e
 
 /** Reads one page on this worker's own connection to the rescore's database, when it was given one. */
 let readRange: ((range: PageRange) => ContactRow[]) | null = null;
+/** Stores a page's rows on that connection. */
+let store: ((rows: ContactScoresTable[]) => void) | null = null;
 let connection: BetterSqlite3.Database | null = null;
 // A database that cannot be opened is the answer to every page (thrown here, the error would reach the pool without
 // its message); a missing file is such an error, not a new empty database.
@@ -24,10 +29,30 @@ try {
   if (reader) {
     const db = openSqliteConnection(reader.file, { fileMustExist: true });
     connection = db;
-    // Reads only: a worker never writes to the database it shares with the rescore.
-    db.pragma('query_only = ON');
     const statement = db.prepare(reader.query.sql);
     readRange = (range) => statement.all(pageParameters(reader.query, range)) as ContactRow[];
+    const inserts = new Map<number, BetterSqlite3.Statement>();
+    const lock = new Int32Array(reader.lock);
+    store = (rows) => {
+      for (let i = 0; i < rows.length; i += SCORE_ROWS_PER_INSERT) {
+        const chunk = rows.slice(i, i + SCORE_ROWS_PER_INSERT);
+        let insert = inserts.get(chunk.length);
+        if (!insert) {
+          insert = db.prepare(insertScoreRowsSql(chunk.length, 'sqlite'));
+          inserts.set(chunk.length, insert);
+        }
+        const values = scoreRowValues(chunk);
+        // One writer at a time among the workers: waiting here wakes the moment the other is done, where SQLite's
+        // own busy wait would sleep in steps of milliseconds.
+        while (Atomics.compareExchange(lock, 0, 0, 1) !== 0) Atomics.wait(lock, 0, 1);
+        try {
+          insert.run(values);
+        } finally {
+          Atomics.store(lock, 0, 0);
+          Atomics.notify(lock, 0, 1);
+        }
+      }
+    };
   }
 } catch (error) {
   startFailure = describe(error);
@@ -36,9 +61,11 @@ try {
 function answer(task: Exclude<RescoreTask, { stop: true }>): RescoreReply {
   if (startFailure !== null) return { ok: false, message: startFailure };
   try {
-    const rows = 'rows' in task ? task.rows : readRange ? readRange(task.range) : null;
-    if (rows === null) throw new Error('sent a range to read without a page reader');
-    return { ok: true, page: rescoreContactRows(setup, rows) };
+    if ('rows' in task) return { ok: true, page: rescoreContactRows(setup, task.rows) };
+    if (!readRange || !store) throw new Error('sent a range to read without a page reader');
+    const page = rescoreContactRows(setup, readRange(task.range));
+    store(page.scores);
+    return { ok: true, page: { ...page, scores: [] } };
   } catch (error) {
     return { ok: false, message: describe(error) };
   }
