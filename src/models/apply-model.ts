@@ -3,7 +3,7 @@ import { CompiledQuery, type Kysely, PostgresAdapter, sql, type Transaction } fr
 import { PRE_MQL_STAGES } from '../lifecycle/stages.js';
 import type { ScoringModel } from '../scoring/scoring-model.js';
 import type { ContactScoresTable, Database } from '../storage/database-schema.js';
-import { insertScoreRowsSql, SCORE_ROWS_PER_INSERT, scoreRowValues } from './insert-score-rows.js';
+import { scoreInserts } from './insert-score-rows.js';
 import { compilePageQuery, loadContactHistoriesOf, loadContactRows, pageRanges } from './load-contact-histories.js';
 import { lockWorkspace } from './lock-workspace.js';
 import { readAhead } from './read-ahead.js';
@@ -47,25 +47,10 @@ export interface ApplyModelRequest {
 
 const THREADS_FROM = 10_000;
 
-/**
- * Writes contact_scores rows in statements of `SCORE_ROWS_PER_INSERT` rows, each statement's text built once per
- * chunk size and every chunk of that size bound to it: building the same 2,000-row INSERT again per chunk cost a fifth
- * of the write time.
- */
-function scoreRowsWriter(): (db: Kysely<Database>, rows: ContactScoresTable[]) => Promise<void> {
-  const statements = new Map<number, string>();
-  return async (db, rows) => {
-    const dialect = db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
-    for (let i = 0; i < rows.length; i += SCORE_ROWS_PER_INSERT) {
-      const chunk = rows.slice(i, i + SCORE_ROWS_PER_INSERT);
-      let text = statements.get(chunk.length);
-      if (text === undefined) {
-        text = insertScoreRowsSql(chunk.length, dialect);
-        statements.set(chunk.length, text);
-      }
-      await db.executeQuery(CompiledQuery.raw(text, scoreRowValues(chunk)));
-    }
-  };
+/** Stores contact_scores rows (`scoreInserts`); the connection keeps each statement prepared (`cacheStatements`). */
+async function insertScores(db: Kysely<Database>, rows: ContactScoresTable[]): Promise<void> {
+  const dialect = db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+  for (const insert of scoreInserts(rows, dialect)) await db.executeQuery(CompiledQuery.raw(insert.sql, insert.values));
 }
 
 /**
@@ -117,7 +102,6 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
   const threads = request.threads ?? (total >= THREADS_FROM ? Math.min(4, availableParallelism()) : 0);
   const reader = request.file ? { file: request.file, query: compilePageQuery(db, workspaceId, read) } : null;
   const pool = startRescorePool(setup, threads, reader);
-  const insertScores = scoreRowsWriter();
   try {
     const store = async (page: RescoredPage) => {
       // Pages the workers read they also stored.

@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { ContactScoresTable } from '../storage/database-schema.js';
 import { openSqliteConnection } from '../storage/sqlite/open-sqlite-connection.js';
-import { insertScoreRowsSql, SCORE_ROWS_PER_INSERT, scoreRowValues } from './insert-score-rows.js';
+import { scoreInserts } from './insert-score-rows.js';
 import { type ContactRow, type PageRange, pageParameters } from './load-contact-histories.js';
 import type { RescoreReply, RescoreTask, RescoreWorkerData } from './rescore-pool.js';
 import { rescoreContactRows } from './rescore-rows.js';
@@ -31,17 +31,15 @@ try {
     connection = db;
     const statement = db.prepare(reader.query.sql);
     readRange = (range) => statement.all(pageParameters(reader.query, range)) as ContactRow[];
-    const inserts = new Map<number, BetterSqlite3.Statement>();
+    const inserts = new Map<string, BetterSqlite3.Statement>();
     const lock = new Int32Array(reader.lock);
     store = (rows) => {
-      for (let i = 0; i < rows.length; i += SCORE_ROWS_PER_INSERT) {
-        const chunk = rows.slice(i, i + SCORE_ROWS_PER_INSERT);
-        let insert = inserts.get(chunk.length);
+      for (const { sql, values } of scoreInserts(rows, 'sqlite')) {
+        let insert = inserts.get(sql);
         if (!insert) {
-          insert = db.prepare(insertScoreRowsSql(chunk.length, 'sqlite'));
-          inserts.set(chunk.length, insert);
+          insert = db.prepare(sql);
+          inserts.set(sql, insert);
         }
-        const values = scoreRowValues(chunk);
         // One writer at a time among the workers: waiting here wakes the moment the other is done, where SQLite's
         // own busy wait would sleep in steps of milliseconds.
         while (Atomics.compareExchange(lock, 0, 0, 1) !== 0) Atomics.wait(lock, 0, 1);
