@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { contactView } from '../contacts/contact-view.js';
 import { nameChangeEvents } from '../models/name-change-events.js';
-import { compileStoredModel } from '../scoring/compile-stored-model.js';
+import { parseModelFile } from '../scoring/parse-model-file.js';
 import { recordedChanges } from '../scoring/recorded-changes.js';
 import type { Database } from '../storage/database-schema.js';
 import { scoreChangeRow } from '../storage/live-scoring-rows.js';
@@ -105,7 +105,7 @@ export async function exportContact(db: Kysely<Database>, workspaceId: string, c
 async function scoreChangesOf(db: Kysely<Database>, workspaceId: string, contactId: string) {
   const packed = await db
     .selectFrom('contact_scores as cs')
-    .innerJoin('scoring_models as m', (join) =>
+    .leftJoin('scoring_models as m', (join) =>
       join.onRef('m.workspace_id', '=', 'cs.workspace_id').onRef('m.version', '=', 'cs.model_version'),
     )
     .select(['cs.model_version', 'cs.packed_changes', 'cs.change_log', 'm.source'])
@@ -121,9 +121,13 @@ async function scoreChangesOf(db: Kysely<Database>, workspaceId: string, contact
   const unpacked = (
     await Promise.all(
       packed.map(async (p) => {
-        // A rescore's change log names no events; each version's own rules find them again.
-        const model = compileStoredModel(workspaceId, p.model_version, p.source);
-        const changes = await nameChangeEvents(db, workspaceId, contactId, model, recordedChanges(p));
+        // A rescore's change log names no events; each version's own rules find them again. A version whose text no
+        // longer parses (altered by hand) leaves them unnamed rather than failing the whole export.
+        const parsed = p.source === null ? null : parseModelFile(p.source);
+        const recorded = recordedChanges(p);
+        const changes = parsed?.ok
+          ? await nameChangeEvents(db, workspaceId, contactId, parsed.model, recorded)
+          : recorded;
         return changes.map((c, seq) => scoreChangeRow(workspaceId, p.model_version, contactId, c, seq));
       }),
     )
