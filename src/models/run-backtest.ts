@@ -58,7 +58,9 @@ export async function runBacktest(db: Kysely<Database>, request: BacktestRequest
   const read = request.models.map(eventFieldsRead);
   const fields = { url: read.some((f) => f.url), properties: read.some((f) => f.properties) };
   const only = eventPrefilter(request.models);
-  for await (const page of loadContactHistories(db, request.workspaceId, { stages: true, fields, only })) {
+  // Scores only, no explanations: the events' ids are not read (as in a full rescore).
+  const options = { stages: true, fields, only, eventIds: false };
+  for await (const page of loadContactHistories(db, request.workspaceId, options)) {
     for (const contact of page) {
       contacts++;
       const positive = outcomeOf(request.outcome, contact);
