@@ -1,6 +1,7 @@
-// npm run bench:scoring — a full rescore (kerma model apply) of 200 000 contacts / 5 000 000 events on SQLite and on
-// PostgreSQL, beside DuckDB computing the same per-contact sum of decayed points in SQL on the same data, in the same
-// run. Sizes: BENCH_CONTACTS, BENCH_EVENTS; BENCH_ENGINES=sqlite|postgres to run one; BENCH_POSTGRES_URL (default
+// npm run bench:scoring — a full rescore (kerma model apply) of 200 000 contacts / 5 000 000 events after a model
+// change, on SQLite and on PostgreSQL, beside DuckDB computing the same per-contact sum of decayed points in SQL on the
+// same data, in the same run. A first model (BEFORE) is applied and timed too; then the changed model (MODEL), whose
+// sums DuckDB computes, replaces it. Sizes: BENCH_CONTACTS, BENCH_EVENTS; BENCH_ENGINES=sqlite|postgres to run one; BENCH_POSTGRES_URL (default
 // postgres://postgres@127.0.0.1:5432/kerma_bench_scoring, created and dropped; must contain "bench"); BENCH_KEEP=1
 // keeps the SQLite file. The data is generated (seeded) straight into the tables, not through ingest.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -61,6 +62,36 @@ thresholds: { mql: 50, unqualified: 10 }
 
 // The same model in SQL: fit from the traits, engagement per matched event with its half-life, the pricing rule
 // limited to once per (UTC) day per contact.
+// The model active before the change: other points, half-lives, limits and threshold, one rule fewer.
+const BEFORE = `name: bench-before
+half_life_days: 45
+fit:
+  - id: senior-title
+    when: { trait: title, matches: "(?i)\\\\b(ceo|cto|vp)\\\\b" }
+    points: 15
+  - id: target-industry
+    when: { trait: industry, in: [software, technology] }
+    points: 20
+engagement:
+  - id: pricing-page
+    when: { event: page, path: { prefix: /pricing } }
+    points: 10
+    limit: { per: week, times: 2 }
+  - id: docs
+    when: { event: page, path: { prefix: /docs } }
+    points: 5
+  - id: demo-request
+    when: { event: Demo Requested }
+    points: 30
+  - id: webinar
+    when: { event: Webinar Attended }
+    points: 5
+  - id: unsubscribed
+    when: { event: Unsubscribed }
+    points: -20
+thresholds: { mql: 60, unqualified: 10 }
+`;
+
 const DUCKDB_SQL = `
 with m as (
   select contact_id, ts, id, 'pricing' as rule, 15.0 as pts, 30.0 as hl from ev where type = 'page' and starts_with(path, '/pricing')
@@ -285,11 +316,14 @@ async function duckdbTotals(
   return { seconds: Math.min(...times), times, rows };
 }
 
-/** Fills one engine, applies the model there (timed) and reads back every contact's total. */
+/**
+ * Fills one engine, applies the first model and then the changed one there (both timed), and reads back every
+ * contact's total under the changed one.
+ */
 async function rescoreOn(engine: Engine, config: Config, contacts: Contact[]) {
   let storage = await openStorage(config);
   const ws = await new WorkspaceService(storage).create('Bench', { timeZone: 'UTC' });
-  let t0 = Date.now();
+  const t0 = Date.now();
   if (engine === 'sqlite') {
     await storage.close();
     if (config.storage.kind !== 'sqlite') throw new Error('expected a SQLite config');
@@ -299,26 +333,30 @@ async function rescoreOn(engine: Engine, config: Config, contacts: Contact[]) {
   log(
     `data (${ENGINE_NAMES[engine]}): ${CONTACTS} contacts, ${EVENTS} events generated in ${((Date.now() - t0) / 1000).toFixed(1)} s (not timed below)`,
   );
-  const parsed = parseModelFile(MODEL);
-  if (!parsed.ok) throw new Error('bench model does not parse');
-  try {
-    t0 = performance.now();
+  const apply = async (source: string) => {
+    const parsed = parseModelFile(source);
+    if (!parsed.ok) throw new Error('a bench model does not parse');
+    const started = performance.now();
     let lastReport = 0;
     const result = await applyModel(storage.db, {
       file: storage.file,
       workspaceId: ws.id,
       timeZone: 'UTC',
       model: parsed.model,
-      source: MODEL,
+      source,
       now: NOW,
       onProgress: (done, total) => {
         if (Date.now() - lastReport > 5000) {
           lastReport = Date.now();
-          process.stderr.write(`rescore (${ENGINE_NAMES[engine]}): ${done}/${total}\n`);
+          process.stderr.write(`rescore (${ENGINE_NAMES[engine]}, ${parsed.model.name}): ${done}/${total}\n`);
         }
       },
     });
-    const seconds = (performance.now() - t0) / 1000;
+    return { seconds: (performance.now() - started) / 1000, result };
+  };
+  try {
+    const first = await apply(BEFORE);
+    const { seconds, result } = await apply(MODEL);
     const totals = new Map(
       (
         await storage.db
@@ -329,7 +367,7 @@ async function rescoreOn(engine: Engine, config: Config, contacts: Contact[]) {
           .execute()
       ).map((row) => [row.contact_id, Number(row.total)]),
     );
-    return { seconds, result, totals };
+    return { first, seconds, result, totals };
   } finally {
     await storage.close();
   }
@@ -383,7 +421,7 @@ async function main() {
   log(
     `DuckDB ${'1.5.5'} same decayed sums in SQL (in memory, ${cpus().length} threads): ${duck.seconds.toFixed(2)} s (fastest of ${duck.times.map((t) => t.toFixed(2)).join(', ')} s)`,
   );
-  for (const { engine, seconds, result, totals } of runs) {
+  for (const { engine, first, seconds, result, totals } of runs) {
     let maxDiff = 0;
     let worst = '';
     for (const [id, total] of duck.rows) {
@@ -393,8 +431,12 @@ async function main() {
         worst = id;
       }
     }
+    const threads = `${result.threads} worker threads${result.workersRead ? ' reading and storing their own pages' : ''}`;
     log(
-      `Kerma full rescore (kerma model apply, ${ENGINE_NAMES[engine]}, ${result.threads} worker threads${result.workersRead ? ' reading and storing their own pages' : ''}): ${seconds.toFixed(2)} s — ${result.contacts} contacts, ${result.changes} score changes written, ${result.mql} MQL`,
+      `Kerma first model (kerma model apply, ${ENGINE_NAMES[engine]}, ${threads}): ${first.seconds.toFixed(2)} s — ${first.result.contacts} contacts, ${first.result.promotedToMql} moved to MQL; ${(first.seconds / duck.seconds).toFixed(2)}× DuckDB's time, for reference`,
+    );
+    log(
+      `Kerma full rescore after a model change (kerma model apply, ${ENGINE_NAMES[engine]}, ${threads}): ${seconds.toFixed(2)} s — ${result.contacts} contacts, ${result.changes} score changes written, ${result.mql} MQL, ${result.promotedToMql} moved to MQL`,
     );
     log(`  ratio: ${(seconds / duck.seconds).toFixed(2)}× DuckDB (goal ≤ 3×)`);
     log(
