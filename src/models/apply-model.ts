@@ -47,9 +47,11 @@ export interface ApplyModelRequest {
 
 const THREADS_FROM = 10_000;
 
+const isPostgres = (db: Kysely<Database>) => db.getExecutor().adapter instanceof PostgresAdapter;
+
 /** Stores contact_scores rows (`scoreInserts`); the connection keeps each statement prepared (`cacheStatements`). */
 async function insertScores(db: Kysely<Database>, rows: ContactScoresTable[]): Promise<void> {
-  const dialect = db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+  const dialect = isPostgres(db) ? 'postgres' : 'sqlite';
   for (const insert of scoreInserts(rows, dialect)) await db.executeQuery(CompiledQuery.raw(insert.sql, insert.values));
 }
 
@@ -125,6 +127,11 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
       if (inFlight.length > 2 * pool.threads) await store(await inFlight.shift()!);
     }
     while (inFlight.length > 0) await store(await inFlight.shift()!);
+    // PostgreSQL plans the activation's bulk statements from its statistics, which know nothing yet of the rows just
+    // written (autovacuum analyzes at most once a minute). Planned for a version of one row and a few stage rows, the
+    // promotions joined every stage row to every promoted contact: a model change with 21,804 promotions took 96 s in
+    // that statement, 1.5 s once analyzed (bench/RESULTS.md). ANALYZE reads a sample, about half a second here.
+    if (isPostgres(db)) await sql`analyze contact_scores, stage_changes`.execute(db);
     const promotedToMql = await activate(db, workspaceId, version, now, async (trx) => {
       // Contacts that got events or were created during the rescore: replay them under the write lock. With a model
       // active, live scoring stamped each contact it touched; without one, the events received since are the record.
