@@ -281,18 +281,25 @@ async function activate(
       trx,
     );
     // One join instead of a lookup per column per contact (measured 18 s for 200,000 contacts with the lookups).
+    // Only contacts the new version changes are written: a model change that moves few scores (a threshold, one
+    // rule) rewrites few rows, each of which costs an entry in every index of contacts on PostgreSQL.
+    const promote = sql`contacts.stage in (${sql.join(PRE_MQL_STAGES)}) and cs.status = 'mql'`;
     await sql`
       update contacts set
         score = cs.total, fit = cs.fit, engagement = cs.engagement, grade = cs.grade,
-        stage = case when contacts.stage in (${sql.join(PRE_MQL_STAGES)}) and cs.status = 'mql' then 'mql' else contacts.stage end,
+        stage = case when ${promote} then 'mql' else contacts.stage end,
         updated_at = ${now}
       from contact_scores cs
       where contacts.workspace_id = ${workspaceId} and cs.workspace_id = contacts.workspace_id
-        and cs.model_version = ${version} and cs.contact_id = contacts.id`.execute(trx);
+        and cs.model_version = ${version} and cs.contact_id = contacts.id
+        and (contacts.score is distinct from cs.total or contacts.fit is distinct from cs.fit
+          or contacts.engagement is distinct from cs.engagement or contacts.grade is distinct from cs.grade
+          or (${promote}))`.execute(trx);
     // A contact without a score row under the new version reads zero, as before any model.
     await sql`
       update contacts set score = 0, fit = 0, engagement = 0, grade = null, updated_at = ${now}
-      where workspace_id = ${workspaceId} and not exists (
+      where workspace_id = ${workspaceId} and (score <> 0 or fit <> 0 or engagement <> 0 or grade is not null)
+        and not exists (
         select 1 from contact_scores cs where cs.workspace_id = contacts.workspace_id and cs.model_version = ${version}
           and cs.contact_id = contacts.id)`.execute(trx);
     return Number(promoted.numAffectedRows ?? 0n);

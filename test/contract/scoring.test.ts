@@ -817,4 +817,40 @@ thresholds: { mql: 50 }
     expect(explained.model.version).toBe(third.version);
     expect(explained.contributions.length).toBeGreaterThan(0);
   });
+
+  it('writes only the contacts whose score the new version changes', async () => {
+    const db = t.runtime.storage.db;
+    const applyAt = (text: string) =>
+      applyModel(db, {
+        workspaceId: t.workspaceId,
+        timeZone: 'UTC',
+        model: compiled(text),
+        source: text,
+        now: NOW,
+        threads: 0,
+      });
+    const rows = async () =>
+      (
+        await db
+          .selectFrom('contacts')
+          .select(['id', 'score', 'updated_at'])
+          .where('workspace_id', '=', t.workspaceId)
+          .orderBy('id')
+          .execute()
+      ).map((r) => ({ id: r.id, score: Number(r.score), at: Number(r.updated_at) }));
+    await applyAt(MODEL(3));
+    // Marked, so that a row the next applies write shows.
+    await db.updateTable('contacts').set({ updated_at: 1 }).where('workspace_id', '=', t.workspaceId).execute();
+    const before = await rows();
+    // Renamed, the same rules as of the same moment: no score moves, and no contact row is written.
+    await applyAt(MODEL(3).replace('name: contract-3', 'name: contract-3-renamed'));
+    expect(await rows()).toEqual(before);
+    // Other points: every contact with a score is written; those at zero under both are not.
+    await applyAt(MODEL(4));
+    const after = await rows();
+    expect(after.filter((r) => r.score !== 0).every((r) => r.at === NOW)).toBe(true);
+    const zero = after.filter((r) => r.score === 0);
+    expect(zero.length).toBeGreaterThan(0);
+    expect(zero.every((r) => r.at === 1)).toBe(true);
+  });
 });
