@@ -49,7 +49,10 @@ const THREADS_FROM = 10_000;
 
 const isPostgres = (db: Kysely<Database>) => db.getExecutor().adapter instanceof PostgresAdapter;
 
-/** Stores contact_scores rows (`scoreInserts`); on SQLite the connection keeps each statement prepared (`cacheStatements`). */
+/**
+ * Stores contact_scores rows (`scoreInserts`); on SQLite the connection keeps each statement prepared
+ * (`cacheStatements`).
+ */
 async function insertScores(db: Kysely<Database>, rows: ContactScoresTable[]): Promise<void> {
   const dialect = isPostgres(db) ? 'postgres' : 'sqlite';
   for (const insert of scoreInserts(rows, dialect)) await db.executeQuery(CompiledQuery.raw(insert.sql, insert.values));
