@@ -3,6 +3,7 @@ import { assignChangeEvents, unnamedChangeTimes } from '../scoring/assign-change
 import type { ScoreChange, ScoringEvent } from '../scoring/scoring-event.js';
 import type { ScoringModel } from '../scoring/scoring-model.js';
 import type { Database } from '../storage/database-schema.js';
+import { scoringEventFromRow } from '../storage/live-scoring-rows.js';
 
 // Times per lookup: well inside both engines' limits on bound values.
 const TIMES_PER_QUERY = 500;
@@ -31,17 +32,7 @@ export async function nameChangeEvents(
       .where('timestamp', 'in', times.slice(i, i + TIMES_PER_QUERY))
       .where('is_bot', '=', 0)
       .execute();
-    for (const row of rows) {
-      events.push({
-        id: row.message_id,
-        type: row.type,
-        name: row.name,
-        path: row.path,
-        url: row.url,
-        properties: JSON.parse(row.properties) as Record<string, unknown>,
-        at: Number(row.timestamp),
-      });
-    }
+    for (const row of rows) events.push(scoringEventFromRow(row));
   }
   return assignChangeEvents(model, changes, events);
 }

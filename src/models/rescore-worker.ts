@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { ContactScoresTable } from '../storage/database-schema.js';
+import { cacheStatements } from '../storage/sqlite/cache-statements.js';
 import { openSqliteConnection } from '../storage/sqlite/open-sqlite-connection.js';
 import { scoreInserts } from './insert-score-rows.js';
 import { type ContactRow, type PageRange, pageParameters } from './load-contact-histories.js';
@@ -31,15 +32,12 @@ try {
     connection = db;
     const statement = db.prepare(reader.query.sql);
     readRange = (range) => statement.all(pageParameters(reader.query, range)) as ContactRow[];
-    const inserts = new Map<string, BetterSqlite3.Statement>();
+    // Each INSERT's text prepared once and kept, as on the rescore's own connection.
+    const statements = cacheStatements(db);
     const lock = new Int32Array(reader.lock);
     store = (rows) => {
       for (const { sql, values } of scoreInserts(rows, 'sqlite')) {
-        let insert = inserts.get(sql);
-        if (!insert) {
-          insert = db.prepare(sql);
-          inserts.set(sql, insert);
-        }
+        const insert = statements.prepare(sql);
         // One writer at a time among the workers: waiting here wakes the moment the other is done, where SQLite's
         // own busy wait would sleep in steps of milliseconds.
         while (Atomics.compareExchange(lock, 0, 0, 1) !== 0) Atomics.wait(lock, 0, 1);
