@@ -132,6 +132,28 @@ export function scoreChangeRow(
   };
 }
 
+/** A contact's contact_scores row under one version, its state as JSON. */
+export function scoreRow(
+  workspaceId: string,
+  version: number,
+  u: Pick<ContactScoreUpdate, 'contactId' | 'state' | 'nextSeq' | 'total' | 'fit' | 'engagement' | 'grade' | 'status'>,
+  now: number,
+): ContactScoresTable {
+  return {
+    workspace_id: workspaceId,
+    model_version: version,
+    contact_id: u.contactId,
+    state: JSON.stringify(u.state),
+    total: u.total,
+    fit: u.fit,
+    engagement: u.engagement,
+    grade: u.grade,
+    status: u.status,
+    next_seq: u.nextSeq,
+    scored_at: now,
+  };
+}
+
 /** Rows to write for a batch's score updates; storage writes them in the batch's transaction. */
 export function scoreUpdateRows(
   model: ScoringModel,
@@ -142,19 +164,7 @@ export function scoreUpdateRows(
 ): LiveScoringRows {
   const rows: LiveScoringRows = { scores: [], replaced: [], changes: [], outbox: [], promotions: [] };
   for (const u of updates) {
-    rows.scores.push({
-      workspace_id: workspaceId,
-      model_version: version,
-      contact_id: u.contactId,
-      state: JSON.stringify(u.state),
-      total: u.total,
-      fit: u.fit,
-      engagement: u.engagement,
-      grade: u.grade,
-      status: u.status,
-      next_seq: u.nextSeq,
-      scored_at: now,
-    });
+    rows.scores.push(scoreRow(workspaceId, version, u, now));
     if (u.replaced) rows.replaced.push(u.contactId);
     for (const c of u.changes) rows.changes.push(scoreChangeRow(workspaceId, version, u.contactId, c, c.seq));
     for (const f of u.firings) {
