@@ -48,14 +48,14 @@ export function rescoreRows(setup: RescoreSetup, page: StoredContactHistory[]): 
  */
 function rescoreEach<T>(
   setup: RescoreSetup,
-  page: readonly T[],
+  page: Iterable<T>,
   historyOf: (item: T) => StoredContactHistory,
 ): RescoredPage {
   const { model, version, workspaceId, timeZone, now } = setup;
   const clock = { dayOf: (ms: number) => localDay(ms, timeZone) };
   let changes = 0;
   let mql = 0;
-  const scores = page.map((item): ContactScoresTable => {
+  const scores = Array.from(page, (item): ContactScoresTable => {
     const contact = historyOf(item);
     const { state, output } = replayContact(model, contact, clock, now);
     changes += output.changes.length;
@@ -86,7 +86,7 @@ export function rescoreRead(setup: RescoreSetup): HistoryOptions {
 }
 
 /** `rescoreRows` of contacts as loaded (JSON text, read as `rescoreRead`), parsed here: a rescore worker's job. */
-export function rescoreContactRows(setup: RescoreSetup, rows: ContactRow[]): RescoredPage {
+export function rescoreContactRows(setup: RescoreSetup, rows: Iterable<ContactRow>): RescoredPage {
   const read = rescoreRead(setup);
   return rescoreEach(setup, rows, (row) => historyOfRow(row, read));
 }

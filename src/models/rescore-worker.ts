@@ -18,8 +18,11 @@ const { setup, reader } = workerData as RescoreWorkerData;
 const port = parentPort!;
 const describe = (error: unknown) => (error instanceof Error ? (error.stack ?? error.message) : String(error));
 
-/** Reads one page on this worker's own connection to the rescore's database, when it was given one. */
-let readRange: ((range: PageRange) => ContactRow[]) | null = null;
+/**
+ * Reads one page on this worker's own connection to the rescore's database, when it was given one, row by row as it
+ * is replayed: a row's JSON text is garbage once its contact is parsed, not kept until the page is done.
+ */
+let readRange: ((range: PageRange) => Iterable<ContactRow>) | null = null;
 /** Stores a page's rows on that connection. */
 let store: ((rows: ContactScoresTable[]) => void) | null = null;
 let connection: BetterSqlite3.Database | null = null;
@@ -31,7 +34,7 @@ try {
     const db = openSqliteConnection(reader.file, { fileMustExist: true });
     connection = db;
     const statement = db.prepare(reader.query.sql);
-    readRange = (range) => statement.all(pageParameters(reader.query, range)) as ContactRow[];
+    readRange = (range) => statement.iterate(pageParameters(reader.query, range)) as Iterable<ContactRow>;
     // Each INSERT's text prepared once and kept, as on the rescore's own connection.
     const statements = cacheStatements(db);
     const lock = new Int32Array(reader.lock);
