@@ -102,6 +102,58 @@ describe(`Stage times kept on the contact (${testEngine})`, () => {
     expect(second.filter((c) => c.funnel_at === null)).toHaveLength(2);
   });
 
+  it('follows stage rows inserted one by one, in and out of time order, of every stage', async () => {
+    const db = t.runtime.storage.db;
+    const d = await t.read<{ contacts: Array<{ id: string; email: string }> }>('/api/contacts?limit=100');
+    const ids = ['d@example.com', 'e@example.com'].map((email) => d.contacts.find((c) => c.email === email)!.id);
+    const day = (n: number) => Date.UTC(2026, 3, n);
+    // [contact, stage, day, value]: later and earlier firsts, a stage outside the funnel, wins with and without a
+    // value, a lost before everything.
+    const rows: Array<[number, string, number, number | null]> = [
+      [0, 'sql', 10, null],
+      [0, 'mql', 12, null],
+      [0, 'mql', 8, null],
+      [0, 'nurture', 2, null],
+      [0, 'won', 20, 700],
+      [0, 'meeting', 15, null],
+      [0, 'won', 19, null],
+      [0, 'lost', 1, null],
+      [1, 'meeting', 5, null],
+      [1, 'won', 6, null],
+      [1, 'sql', 4, null],
+    ];
+    const seqs = await db
+      .selectFrom('stage_changes')
+      .select(['contact_id', (eb) => eb.fn.max('seq').as('seq')])
+      .where('workspace_id', '=', t.workspaceId)
+      .groupBy('contact_id')
+      .execute();
+    const next = new Map(seqs.map((r) => [r.contact_id, Number(r.seq)]));
+    for (const [who, stage, at, value] of rows) {
+      const contactId = ids[who]!;
+      const seq = (next.get(contactId) ?? 0) + 1;
+      next.set(contactId, seq);
+      await db
+        .insertInto('stage_changes')
+        .values({
+          workspace_id: t.workspaceId,
+          contact_id: contactId,
+          seq,
+          from_stage: null,
+          to_stage: stage,
+          at: day(at),
+          source: 'crm',
+          reason: null,
+          value,
+          currency: value === null ? null : 'EUR',
+        })
+        .execute();
+      await compare();
+    }
+    const [first, second] = (await compare()).filter((c) => ids.includes(c.id));
+    expect([first, second].map((c) => c?.funnel_at).sort()).toEqual([day(1), day(4)].sort());
+  });
+
   it('follows a scoring model that promotes contacts, and an erased contact takes its history with it', async () => {
     await t.applyModel(
       [
