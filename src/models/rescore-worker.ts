@@ -33,6 +33,12 @@ try {
   if (reader) {
     const db = openSqliteConnection(reader.file, { fileMustExist: true });
     connection = db;
+    // Pages are read into the connection's own cache, not through the memory map the storage's connection uses. An
+    // index that grew by ingest (events of every contact arriving mixed) lies scattered in the file, so the map
+    // takes a page fault per page, and the workers' faults queue on their one process's memory map: on a copy of the
+    // scoring bench's database the loop of reading, replaying and storing took 9.0–12.0 s mapped and 6.1–8.3 s
+    // unmapped (bench/RESULTS.md).
+    db.pragma('mmap_size = 0');
     const statement = db.prepare(reader.query.sql);
     readRange = (range) => statement.iterate(pageParameters(reader.query, range)) as Iterable<ContactRow>;
     // Each INSERT's text prepared once and kept, as on the rescore's own connection.
