@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { contactView } from '../contacts/contact-view.js';
 import { nameChangeEvents } from '../models/name-change-events.js';
-import { parseModelFile } from '../scoring/parse-model-file.js';
+import { parseStoredModel } from '../scoring/compile-stored-model.js';
 import { recordedChanges } from '../scoring/recorded-changes.js';
 import type { Database } from '../storage/database-schema.js';
 import { scoreChangeRow } from '../storage/live-scoring-rows.js';
@@ -123,11 +123,9 @@ async function scoreChangesOf(db: Kysely<Database>, workspaceId: string, contact
       packed.map(async (p) => {
         // A rescore's change log names no events; each version's own rules find them again. A version whose text no
         // longer parses (altered by hand) leaves them unnamed rather than failing the whole export.
-        const parsed = p.source === null ? null : parseModelFile(p.source);
+        const model = p.source === null ? null : parseStoredModel(workspaceId, p.model_version, p.source);
         const recorded = recordedChanges(p);
-        const changes = parsed?.ok
-          ? await nameChangeEvents(db, workspaceId, contactId, parsed.model, recorded)
-          : recorded;
+        const changes = model ? await nameChangeEvents(db, workspaceId, contactId, model, recorded) : recorded;
         return changes.map((c, seq) => scoreChangeRow(workspaceId, p.model_version, contactId, c, seq));
       }),
     )
