@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os';
 import { CompiledQuery, type Kysely, PostgresAdapter, sql, type Transaction } from 'kysely';
 import { PRE_MQL_STAGES } from '../lifecycle/stages.js';
 import type { ScoringModel } from '../scoring/scoring-model.js';
-import type { ContactScoresTable, Database } from '../storage/database-schema.js';
+import type { ContactScoresTable, Database, EventDigestsTable } from '../storage/database-schema.js';
+import { digestInserts } from './insert-digest-rows.js';
 import { scoreInserts } from './insert-score-rows.js';
 import { compilePageQuery, loadContactHistoriesOf, loadContactRows, pageRanges } from './load-contact-histories.js';
 import { lockWorkspace } from './lock-workspace.js';
@@ -53,9 +54,15 @@ const isPostgres = (db: Kysely<Database>) => db.getExecutor().adapter instanceof
  * Stores contact_scores rows (`scoreInserts`); on SQLite the connection keeps each statement prepared
  * (`cacheStatements`).
  */
-async function insertScores(db: Kysely<Database>, rows: ContactScoresTable[]): Promise<void> {
+async function insertScores(
+  db: Kysely<Database>,
+  rows: ContactScoresTable[],
+  digests: EventDigestsTable[] = [],
+): Promise<void> {
   const dialect = isPostgres(db) ? 'postgres' : 'sqlite';
-  for (const insert of scoreInserts(rows, dialect)) await db.executeQuery(CompiledQuery.raw(insert.sql, insert.values));
+  for (const insert of [...scoreInserts(rows, dialect), ...digestInserts(digests, dialect)]) {
+    await db.executeQuery(CompiledQuery.raw(insert.sql, insert.values));
+  }
 }
 
 /**
@@ -110,7 +117,7 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
   try {
     const store = async (page: RescoredPage) => {
       // Pages the workers read they also stored.
-      await insertScores(db, page.scores);
+      await insertScores(db, page.scores, page.digests);
       mql += page.mql;
       changes += page.changes;
       contacts += page.contacts;

@@ -1,6 +1,7 @@
 import { type Kysely, PostgresAdapter, type RawBuilder, sql } from 'kysely';
+import { decodeEventDigest, type EventDigest, encodeEventDigest } from '../scoring/event-digest-codec.js';
 import type { EventFieldsRead } from '../scoring/event-fields-read.js';
-import type { EventAlternative, StoredTextTest } from '../scoring/event-prefilter.js';
+import { type EventAlternative, eventMayMatch, type StoredTextTest } from '../scoring/event-prefilter.js';
 import type { ContactHistory } from '../scoring/replay-contact.js';
 import type { ScoringEvent } from '../scoring/scoring-event.js';
 import type { Database } from '../storage/database-schema.js';
@@ -41,6 +42,12 @@ export interface HistoryOptions {
    * thirds of the parsing, and its recorded changes find their events again when explained (`assignChangeEvents`).
    */
   eventIds?: boolean;
+  /**
+   * Whether a contact without an event digest that holds (`event_digests`) comes with every one of its events, not
+   * only those `only` lets through, so the reader can make it one (`readContactRow`): a rescore does, and stores
+   * them. Digests are read whenever the events are read without ids, URL or properties (what a digest keeps).
+   */
+  buildDigests?: boolean;
 }
 
 /**
@@ -68,9 +75,15 @@ export interface ContactRow {
   created_at: number | string;
   stage: string;
   /**
-   * `[first event time, last event time (up to `until`), [event tuple, …]]`, a time null where there is no such event.
+   * `[first event time, last event time (up to `until`), [event tuple, …]]`, a time null where there is no such event;
+   * null where the event digest holds them (`digest_data`).
    */
-  events: string;
+  events: string | null;
+  /** The contact's event digest, where it was read with one that holds; null otherwise. */
+  digest_terms?: string | null;
+  digest_data?: Uint8Array | null;
+  /** The contact's `events_gen` as of this read: what a digest made from it holds for. */
+  events_gen?: number | string | null;
 }
 
 /**
@@ -122,7 +135,9 @@ function eventsArray(db: Kysely<Database>, options: HistoryOptions): RawBuilder<
     ...extra,
   ]);
   const from = sql`from events e where e.workspace_id = c.workspace_id and e.contact_id = c.id and e.is_bot = 0`;
-  const filter = options.only ? sql`filter (where ${anyOf(options.only, postgres)})` : sql``;
+  // A contact read to make its digest comes with every event; the reader filters them (`eventMayMatch`).
+  const only = options.buildDigests && readsDigests(options) ? null : options.only;
+  const filter = only ? sql`filter (where ${anyOf(only, postgres)})` : sql``;
   const last =
     options.until === undefined
       ? sql`max(e.timestamp)`
@@ -181,11 +196,33 @@ async function contactRows(
   return rows as ContactRow[];
 }
 
+/** Whether a read of these options takes a contact's events from its event digest where one holds. */
+function readsDigests(options: HistoryOptions): boolean {
+  const fields = options.fields ?? ALL_FIELDS;
+  return options.eventIds === false && !fields.url && !fields.properties;
+}
+
 function contactRowsQuery(db: Kysely<Database>, workspaceId: string, options: HistoryOptions) {
-  return db
-    .selectFrom('contacts as c')
-    .select(['c.id', 'c.traits', 'c.created_at', 'c.stage', eventsArray(db, options).as('events')])
-    .where('c.workspace_id', '=', workspaceId);
+  const contacts = db.selectFrom('contacts as c').where('c.workspace_id', '=', workspaceId);
+  if (!readsDigests(options)) {
+    return contacts.select(['c.id', 'c.traits', 'c.created_at', 'c.stage', eventsArray(db, options).as('events')]);
+  }
+  // The digest where it holds, the events where it does not (the subquery runs only then).
+  const holds = sql`d.gen = c.events_gen`;
+  return contacts
+    .leftJoin('event_digests as d', (join) =>
+      join.onRef('d.workspace_id', '=', 'c.workspace_id').onRef('d.contact_id', '=', 'c.id'),
+    )
+    .select([
+      'c.id',
+      'c.traits',
+      'c.created_at',
+      'c.stage',
+      'c.events_gen',
+      sql<string | null>`case when ${holds} then d.terms end`.as('digest_terms'),
+      sql<Uint8Array | null>`case when ${holds} then d.data end`.as('digest_data'),
+      sql<string | null>`case when ${holds} then null else ${eventsArray(db, options)} end`.as('events'),
+    ]);
 }
 
 /** The contacts of one page, in id order. */
@@ -250,8 +287,8 @@ export function pageParameters(query: PageQuery, range: PageRange): unknown[] {
   return parameters;
 }
 
-/** What a row's event tuples hold: the options it was read with (`fields`, `eventIds`). */
-export type RowLayout = Pick<HistoryOptions, 'fields' | 'eventIds'>;
+/** What a row holds: the options it was read with. */
+export type RowLayout = Pick<HistoryOptions, 'fields' | 'eventIds' | 'only' | 'until' | 'buildDigests'>;
 
 /**
  * A loaded row as the history replay reads: traits and events parsed; stage history empty (`withStages` adds it).
@@ -259,6 +296,32 @@ export type RowLayout = Pick<HistoryOptions, 'fields' | 'eventIds'>;
  * @example replayContact(model, historyOfRow(row, { fields: eventFieldsRead(model) }), clock)
  */
 export function historyOfRow(row: ContactRow, layout: RowLayout = {}): StoredContactHistory {
+  return readContactRow(row, layout).history;
+}
+
+/**
+ * `historyOfRow`, and the row's events as an event digest where it was read to make one (`buildDigests`) and had
+ * none that holds; null otherwise.
+ */
+export function readContactRow(
+  row: ContactRow,
+  layout: RowLayout = {},
+): { history: StoredContactHistory; digest: EventDigest | null } {
+  const contact = {
+    id: row.id,
+    stage: row.stage,
+    reached: new Map<string, number>(),
+    rejected: false,
+    traits: JSON.parse(row.traits) as Record<string, unknown>,
+    createdAt: Number(row.created_at),
+  };
+  const only = layout.only ?? null;
+  if (row.events === null) {
+    if (!row.digest_terms || !row.digest_data)
+      throw new Error(`contact ${row.id} was read with neither events nor digest`);
+    const digest = { terms: row.digest_terms, data: row.digest_data };
+    return { history: { ...contact, ...eventsOfDigest(digest, only, layout.until) }, digest: null };
+  }
   const fields = layout.fields ?? ALL_FIELDS;
   // Where the type is: after the id when there is one.
   const from = layout.eventIds === false ? 0 : 1;
@@ -267,17 +330,52 @@ export function historyOfRow(row: ContactRow, layout: RowLayout = {}): StoredCon
     number | string | null,
     EventTuple[],
   ];
-  return {
-    id: row.id,
-    stage: row.stage,
-    reached: new Map(),
-    rejected: false,
-    traits: JSON.parse(row.traits) as Record<string, unknown>,
-    createdAt: Number(row.created_at),
-    events: tuples.map((t) => eventOf(t, fields, from)),
-    // No last event up to the cut-off means none of its events count: as a contact without events.
-    span: first === null || last === null ? null : { first: Number(first), last: Number(last) },
-  };
+  // No last event up to the cut-off means none of its events count: as a contact without events.
+  const span = first === null || last === null ? null : { first: Number(first), last: Number(last) };
+  if (!(layout.buildDigests && readsDigests(layout))) {
+    return { history: { ...contact, events: tuples.map((t) => eventOf(t, fields, from)), span }, digest: null };
+  }
+  // Every event came, to make the digest; the replay gets those the filter lets through, as if the database had.
+  const digest = encodeEventDigest(
+    tuples.map((t) => ({
+      type: t[0] as string,
+      name: t[1] as string | null,
+      path: t[2] as string | null,
+      at: Number(t[3]),
+    })),
+  );
+  const events = tuples
+    .filter((t) => eventMayMatch(only, t[0] as string, t[1] as string | null, t[2] as string | null))
+    .map((t) => eventOf(t, fields, 0));
+  return { history: { ...contact, events, span }, digest };
+}
+
+/**
+ * A digest's events that `only` lets through, and the span of all of them (the last up to `until`), as the
+ * database's read of the events would give them.
+ */
+function eventsOfDigest(
+  digest: EventDigest,
+  only: readonly EventAlternative[] | null,
+  until = Number.POSITIVE_INFINITY,
+): Pick<StoredContactHistory, 'events' | 'span'> {
+  const events: ScoringEvent[] = [];
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  // Whether the filter lets a combination of type, name and path through, decided once per contact.
+  const passes = new Map<number, boolean>();
+  decodeEventDigest(digest, (type, name, path, at, key) => {
+    if (at < first) first = at;
+    if (at <= until && at > last) last = at;
+    let pass = key < 0 ? undefined : passes.get(key);
+    if (pass === undefined) {
+      pass = eventMayMatch(only, type, name, path);
+      if (key >= 0) passes.set(key, pass);
+    }
+    if (pass) events.push({ id: null, type, name, path, url: null, properties: NO_PROPERTIES, at });
+  });
+  const span = first === Number.POSITIVE_INFINITY || last === Number.NEGATIVE_INFINITY ? null : { first, last };
+  return { events, span };
 }
 
 /** Parsed histories of loaded rows, with each contact's stage history and sales rejections when asked for. */

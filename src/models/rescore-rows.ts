@@ -5,12 +5,12 @@ import { eventPrefilter } from '../scoring/event-prefilter.js';
 import { replayContact } from '../scoring/replay-contact.js';
 import { scoreAt } from '../scoring/score-at.js';
 import type { ScoringModel } from '../scoring/scoring-model.js';
-import type { ContactScoresTable } from '../storage/database-schema.js';
+import type { ContactScoresTable, EventDigestsTable } from '../storage/database-schema.js';
 import { scoreRow } from '../storage/live-scoring-rows.js';
 import {
   type ContactRow,
   type HistoryOptions,
-  historyOfRow,
+  readContactRow,
   type StoredContactHistory,
 } from './load-contact-histories.js';
 
@@ -27,6 +27,8 @@ export interface RescoreSetup {
 export interface RescoredPage {
   /** The rows to store; empty where the worker that replayed the page stored them itself. */
   scores: ContactScoresTable[];
+  /** Event digests made of contacts that had none that holds, to store with the rows (`digestInserts`). */
+  digests: EventDigestsTable[];
   contacts: number;
   changes: number;
   mql: number;
@@ -72,21 +74,45 @@ function rescoreEach<T>(
     row.change_log = encodeChangeLog(output.changes);
     return row;
   });
-  return { scores, contacts: scores.length, changes, mql };
+  return { scores, digests: [], contacts: scores.length, changes, mql };
 }
 
 /**
  * What a rescore reads of each contact's history: only the events its rules can match and only the fields they look
- * at (without URL or properties the events come from the contact index alone), up to its moment, without event ids
- * (its change logs find their events again when explained).
+ * at (without URL or properties the events come from the contact index alone, or from the contact's event digest),
+ * up to its moment, without event ids (its change logs find their events again when explained). A contact without a
+ * digest that holds comes with all its events, and the rescore stores one made of them.
  */
 export function rescoreRead(setup: RescoreSetup): HistoryOptions {
   const { model, now } = setup;
-  return { fields: eventFieldsRead(model), only: eventPrefilter([model]), until: now, eventIds: false };
+  return {
+    fields: eventFieldsRead(model),
+    only: eventPrefilter([model]),
+    until: now,
+    eventIds: false,
+    buildDigests: true,
+  };
 }
 
-/** `rescoreRows` of contacts as loaded (JSON text, read as `rescoreRead`), parsed here: a rescore worker's job. */
+/**
+ * `rescoreRows` of contacts as loaded (JSON text or event digests, read as `rescoreRead`), parsed here, with the
+ * event digests made of those that had none: a rescore worker's job.
+ */
 export function rescoreContactRows(setup: RescoreSetup, rows: Iterable<ContactRow>): RescoredPage {
   const read = rescoreRead(setup);
-  return rescoreEach(setup, rows, (row) => historyOfRow(row, read));
+  const digests: EventDigestsTable[] = [];
+  const page = rescoreEach(setup, rows, (row) => {
+    const { history, digest } = readContactRow(row, read);
+    if (digest !== null) {
+      digests.push({
+        workspace_id: setup.workspaceId,
+        contact_id: row.id,
+        gen: Number(row.events_gen),
+        terms: digest.terms,
+        data: digest.data,
+      });
+    }
+    return history;
+  });
+  return { ...page, digests };
 }

@@ -1,8 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { ContactScoresTable } from '../storage/database-schema.js';
+import type { ContactScoresTable, EventDigestsTable } from '../storage/database-schema.js';
 import { cacheStatements } from '../storage/sqlite/cache-statements.js';
 import { openSqliteConnection } from '../storage/sqlite/open-sqlite-connection.js';
+import { digestInserts } from './insert-digest-rows.js';
 import { scoreInserts } from './insert-score-rows.js';
 import { type ContactRow, type PageRange, pageParameters } from './load-contact-histories.js';
 import type { RescoreReply, RescoreTask, RescoreWorkerData } from './rescore-pool.js';
@@ -23,8 +24,8 @@ const describe = (error: unknown) => (error instanceof Error ? (error.stack ?? e
  * is replayed: a row's JSON text is garbage once its contact is parsed, not kept until the page is done.
  */
 let readRange: ((range: PageRange) => Iterable<ContactRow>) | null = null;
-/** Stores a page's rows on that connection. */
-let store: ((rows: ContactScoresTable[]) => void) | null = null;
+/** Stores a page's rows and event digests on that connection. */
+let store: ((rows: ContactScoresTable[], digests: EventDigestsTable[]) => void) | null = null;
 let connection: BetterSqlite3.Database | null = null;
 // A database that cannot be opened is the answer to every page (thrown here, the error would reach the pool without
 // its message); a missing file is such an error, not a new empty database.
@@ -44,8 +45,8 @@ try {
     // Each INSERT's text prepared once and kept, as on the rescore's own connection.
     const statements = cacheStatements(db);
     const lock = new Int32Array(reader.lock);
-    store = (rows) => {
-      for (const { sql, values } of scoreInserts(rows, 'sqlite')) {
+    store = (rows, digests) => {
+      for (const { sql, values } of [...scoreInserts(rows, 'sqlite'), ...digestInserts(digests, 'sqlite')]) {
         const insert = statements.prepare(sql);
         // One writer at a time among the workers: waiting here wakes the moment the other is done, where SQLite's
         // own busy wait would sleep in steps of milliseconds.
@@ -69,8 +70,8 @@ function answer(task: Exclude<RescoreTask, { stop: true }>): RescoreReply {
     if ('rows' in task) return { ok: true, page: rescoreContactRows(setup, task.rows) };
     if (!readRange || !store) throw new Error('sent a range to read without a page reader');
     const page = rescoreContactRows(setup, readRange(task.range));
-    store(page.scores);
-    return { ok: true, page: { ...page, scores: [] } };
+    store(page.scores, page.digests);
+    return { ok: true, page: { ...page, scores: [], digests: [] } };
   } catch (error) {
     return { ok: false, message: describe(error) };
   }

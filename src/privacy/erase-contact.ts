@@ -10,6 +10,8 @@ export interface ErasedRows {
   visitors: number;
   sessions: number;
   scores: number;
+  /** The contact's event digest (0 or 1): a copy of its events' types, names, paths and times. */
+  eventDigests: number;
   scoreChanges: number;
   stageChanges: number;
   crmUpdates: number;
@@ -25,11 +27,11 @@ const CHUNK = 500;
 
 /**
  * Erases a person (GDPR art. 17 / CCPA deletion): the contact and every row holding its data — identities, events
- * (also those of its anonymous ids before it identified), visitors, sessions, scores and their history, stage
- * history, CRM updates, sales rejections, outbox rows, deliveries and their attempts, consent records — in one
- * transaction under the workspace's write lock. The daily rollups keep their counts (they hold no person). After the
- * commit the freed space is wiped: on SQLite (secure_delete is on) the WAL is checkpointed and truncated so old
- * page images go; on PostgreSQL the touched tables are vacuumed so dead row versions go.
+ * (also those of its anonymous ids before it identified), visitors, sessions, scores and their history, its event
+ * digest, stage history, CRM updates, sales rejections, outbox rows, deliveries and their attempts, consent
+ * records — in one transaction under the workspace's write lock. The daily rollups keep their counts (they hold no
+ * person). After the commit the freed space is wiped: on SQLite (secure_delete is on) the WAL is checkpointed and
+ * truncated so old page images go; on PostgreSQL the touched tables are vacuumed so dead row versions go.
  * @example await eraseContact(db, workspaceId, 'c_…') // { contact: 1, events: 42, … } or null
  */
 export async function eraseContact(
@@ -75,6 +77,7 @@ export async function eraseContact(
       visitors: 0,
       sessions: 0,
       scores: 0,
+      eventDigests: 0,
       scoreChanges: 0,
       stageChanges: 0,
       crmUpdates: 0,
@@ -123,6 +126,7 @@ export async function eraseContact(
     rows.sessions += await byContact('sessions');
     rows.visitors += await byContact('visitors');
     rows.scores = await byContact('contact_scores');
+    rows.eventDigests = await byContact('event_digests');
     rows.scoreChanges = await byContact('score_changes');
     rows.stageChanges = await byContact('stage_changes');
     rows.crmUpdates = await byContact('crm_updates');
@@ -159,6 +163,7 @@ function touchedTables(rows: ErasedRows): string[] {
     visitors: 'visitors',
     sessions: 'sessions',
     scores: 'contact_scores',
+    eventDigests: 'event_digests',
     scoreChanges: 'score_changes',
     stageChanges: 'stage_changes',
     crmUpdates: 'crm_updates',

@@ -6,6 +6,7 @@ export type PersonTable =
   | 'sessions'
   | 'visitors'
   | 'contact_scores'
+  | 'event_digests'
   | 'score_changes'
   | 'stage_changes'
   | 'crm_updates'

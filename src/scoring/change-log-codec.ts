@@ -1,3 +1,4 @@
+import { ByteReader, ByteWriter } from './byte-buffer.js';
 import type { ScoreChange } from './scoring-event.js';
 
 /**
@@ -21,7 +22,7 @@ import type { ScoreChange } from './scoring-event.js';
  * @example decodeChangeLog(encodeChangeLog(changes)) // deep-equals changes
  */
 export function encodeChangeLog(changes: readonly ScoreChange[]): Uint8Array {
-  const out = new Writer();
+  const out = new ByteWriter();
   out.byte(FORMAT);
   const rules: ScoreChange[] = [];
   const numbers = { fit: new Map<string, number>(), engagement: new Map<string, number>() };
@@ -75,7 +76,7 @@ export function encodeChangeLog(changes: readonly ScoreChange[]): Uint8Array {
 
 /** The changes of `encodeChangeLog`, in order; an unknown format or a cut-off value is an error (a bug or damage). */
 export function decodeChangeLog(bytes: Uint8Array): ScoreChange[] {
-  const from = new Reader(bytes);
+  const from = new ByteReader(bytes, 'change log');
   const format = from.byte();
   if (format !== FORMAT) throw new Error(`change log: unknown format ${format}`);
   const rules: Array<Omit<ScoreChange, 'eventId' | 'at'>> = [];
@@ -131,160 +132,3 @@ function isUuid(s: string): boolean {
   }
   return true;
 }
-
-const HEX = '0123456789abcdef';
-
-/** A growing byte buffer; one scratch area per thread, copied out per log. */
-class Writer {
-  private static scratch = new Uint8Array(1 << 16);
-  private bytes = Writer.scratch;
-  private view = new DataView(this.bytes.buffer);
-  private at = 0;
-
-  byte(b: number): void {
-    this.room(1);
-    this.bytes[this.at++] = b;
-  }
-
-  /** A non-negative integer below 2^53, seven bits a byte, low bits first. */
-  varint(n: number): void {
-    this.room(8);
-    while (n >= 0x80) {
-      this.bytes[this.at++] = (n % 0x80) | 0x80;
-      n = Math.floor(n / 0x80);
-    }
-    this.bytes[this.at++] = n;
-  }
-
-  float(x: number): void {
-    this.room(8);
-    this.view.setFloat64(this.at, x, true);
-    this.at += 8;
-  }
-
-  /** An integer (`isInteger`) as a zigzag varint, or any number as a float64. */
-  number(x: number, asFloat: boolean): void {
-    if (asFloat) this.float(x);
-    else this.integer(x);
-  }
-
-  integer(x: number): void {
-    this.varint(x >= 0 ? x * 2 : -x * 2 - 1);
-  }
-
-  uuid(s: string): void {
-    this.room(16);
-    for (let i = 0; i < 36; i++) {
-      if (i === 8 || i === 13 || i === 18 || i === 23) continue;
-      const high = hexValue(s.charCodeAt(i));
-      i++;
-      this.bytes[this.at++] = high * 16 + hexValue(s.charCodeAt(i));
-    }
-  }
-
-  text(s: string): void {
-    // Ids are short and mostly ASCII: copied by hand, without a native call per string.
-    let ascii = s.length < 0x80;
-    for (let i = 0; ascii && i < s.length; i++) ascii = s.charCodeAt(i) < 0x80;
-    if (ascii) {
-      this.room(1 + s.length);
-      this.bytes[this.at++] = s.length;
-      for (let i = 0; i < s.length; i++) this.bytes[this.at++] = s.charCodeAt(i);
-      return;
-    }
-    const encoded = encoder.encode(s);
-    this.varint(encoded.length);
-    this.room(encoded.length);
-    this.bytes.set(encoded, this.at);
-    this.at += encoded.length;
-  }
-
-  done(): Uint8Array {
-    return this.bytes.slice(0, this.at);
-  }
-
-  private room(n: number): void {
-    if (this.at + n <= this.bytes.length) return;
-    const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.at + n));
-    grown.set(this.bytes.subarray(0, this.at));
-    this.bytes = grown;
-    this.view = new DataView(grown.buffer);
-    if (grown.length <= 1 << 24) Writer.scratch = grown;
-  }
-}
-
-class Reader {
-  private readonly view: DataView;
-  private at = 0;
-
-  constructor(private readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-
-  byte(): number {
-    this.need(1);
-    return this.bytes[this.at++]!;
-  }
-
-  varint(): number {
-    let n = 0;
-    let scale = 1;
-    for (;;) {
-      const b = this.byte();
-      n += (b & 0x7f) * scale;
-      if (b < 0x80) return n;
-      scale *= 0x80;
-      if (scale > 2 ** 56) throw new Error('change log: a number is too long');
-    }
-  }
-
-  float(): number {
-    this.need(8);
-    const x = this.view.getFloat64(this.at, true);
-    this.at += 8;
-    return x;
-  }
-
-  number(asFloat: boolean): number {
-    return asFloat ? this.float() : this.integer();
-  }
-
-  integer(): number {
-    const z = this.varint();
-    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-  }
-
-  uuid(): string {
-    this.need(16);
-    let s = '';
-    for (let i = 0; i < 16; i++) {
-      if (i === 4 || i === 6 || i === 8 || i === 10) s += '-';
-      const b = this.bytes[this.at++]!;
-      s += HEX[b >> 4]! + HEX[b & 15]!;
-    }
-    return s;
-  }
-
-  text(): string {
-    const length = this.varint();
-    this.need(length);
-    const s = decoder.decode(this.bytes.subarray(this.at, this.at + length));
-    this.at += length;
-    return s;
-  }
-
-  atEnd(): boolean {
-    return this.at === this.bytes.length;
-  }
-
-  private need(n: number): void {
-    if (this.at + n > this.bytes.length) throw new Error('change log: cut off');
-  }
-}
-
-function hexValue(c: number): number {
-  return c <= 0x39 ? c - 0x30 : c - 0x57;
-}
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });

@@ -32,3 +32,26 @@ export function eventPrefilter(models: ScoringModel[]): EventAlternative[] | nul
 function stored(test: TextTest | null): StoredTextTest | null {
   return test === null || test.op === 'matches' ? null : { op: test.op, value: test.value };
 }
+
+/**
+ * Whether an event meets one of the alternatives (`eventPrefilter`): the same test the history read runs in the
+ * database, for events read without it (an event digest). Null alternatives: every event.
+ * @example eventMayMatch([{ type: 'page', name: null, path: { op: 'prefix', value: '/pricing' } }], 'page', null, '/pricing/team') // true
+ */
+export function eventMayMatch(
+  alternatives: readonly EventAlternative[] | null,
+  type: string,
+  name: string | null,
+  path: string | null,
+): boolean {
+  if (alternatives === null) return true;
+  return alternatives.some(
+    (a) => (a.type === null || a.type === type) && textMeets(a.name, name) && textMeets(a.path, path),
+  );
+}
+
+function textMeets(test: StoredTextTest | null, value: string | null): boolean {
+  if (test === null) return true;
+  if (value === null) return false;
+  return test.op === 'equals' ? value === test.value : value.startsWith(test.value);
+}

@@ -58,6 +58,11 @@ export interface ContactsTable {
   /** The newest won deal value given, in its currency. */
   won_value: Derived<number | null>;
   won_currency: Derived<string | null>;
+  /**
+   * Moves whenever one of the contact's events is added, changed, moved to or from it or deleted (triggers on
+   * events): an event digest made at another value no longer holds its events.
+   */
+  events_gen: Derived<number>;
 }
 
 export interface IdentitiesTable {
@@ -152,6 +157,19 @@ export interface ScoringModelsTable {
   active: number;
   created_at: number;
   activated_at: number | null;
+}
+
+/**
+ * A contact's non-bot events as a rescore read them (`encodeEventDigest`), kept so the next rescore reads one row
+ * instead of every event; it holds only while `gen` equals the contact's `events_gen`.
+ */
+export interface EventDigestsTable {
+  workspace_id: string;
+  contact_id: string;
+  gen: number;
+  /** The digest's distinct texts, as JSON. */
+  terms: string;
+  data: Uint8Array;
 }
 
 export interface ContactScoresTable {
@@ -365,6 +383,7 @@ export interface Database {
   import_checkpoints: ImportCheckpointsTable;
   scoring_models: ScoringModelsTable;
   contact_scores: ContactScoresTable;
+  event_digests: EventDigestsTable;
   score_changes: ScoreChangesTable;
   outbox: OutboxTable;
   stage_changes: StageChangesTable;

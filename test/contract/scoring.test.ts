@@ -1,11 +1,15 @@
+import { CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContactDetail, ContactView } from '../../src/contacts/contact-wire.js';
 import { applyModel } from '../../src/models/apply-model.js';
 import type { ContactScoreView } from '../../src/models/contact-score.js';
+import { digestInserts } from '../../src/models/insert-digest-rows.js';
 import { loadContactHistories } from '../../src/models/load-contact-histories.js';
 import { refreshDecayedScores } from '../../src/models/refresh-decayed-scores.js';
 import { rescoreRows } from '../../src/models/rescore-rows.js';
+import { eraseContact } from '../../src/privacy/erase-contact.js';
 import { decodeChangeLog } from '../../src/scoring/change-log-codec.js';
+import { encodeEventDigest } from '../../src/scoring/event-digest-codec.js';
 import { eventFieldsRead } from '../../src/scoring/event-fields-read.js';
 import { eventPrefilter } from '../../src/scoring/event-prefilter.js';
 import { parseModelFile } from '../../src/scoring/parse-model-file.js';
@@ -770,6 +774,175 @@ thresholds: { mql: 50 }
     expect(expected.every((row) => row.packed_changes === null)).toBe(true);
     expect(threadedRows).toEqual(expected);
     expect(await rows(reading.version)).toEqual(expected);
+  });
+
+  it('reads each contact from the event digest its last rescore made, until one of its events changes', async () => {
+    const db = t.runtime.storage.db;
+    const text = MODEL(1);
+    const applyNow = () =>
+      applyModel(db, {
+        workspaceId: t.workspaceId,
+        timeZone: 'UTC',
+        model: compiled(text),
+        source: text,
+        now: NOW,
+        threads: 0,
+      });
+    const scores = async (version: number) =>
+      (
+        await db
+          .selectFrom('contact_scores')
+          .select(['contact_id', 'state', 'total', 'next_seq', 'change_log'])
+          .where('workspace_id', '=', t.workspaceId)
+          .where('model_version', '=', version)
+          .orderBy('contact_id')
+          .execute()
+      ).map((row) => ({
+        ...row,
+        total: Number(row.total),
+        next_seq: Number(row.next_seq),
+        change_log: hex(row.change_log),
+      }));
+    const digests = async () =>
+      new Map(
+        (
+          await db
+            .selectFrom('event_digests as d')
+            .innerJoin('contacts as c', (j) =>
+              j.onRef('c.workspace_id', '=', 'd.workspace_id').onRef('c.id', '=', 'd.contact_id'),
+            )
+            .select(['d.contact_id', 'd.gen', 'c.events_gen', 'd.terms'])
+            .where('d.workspace_id', '=', t.workspaceId)
+            .execute()
+        ).map((r) => [
+          r.contact_id,
+          { holds: Number(r.gen) === Number(r.events_gen), gen: Number(r.gen), terms: r.terms },
+        ]),
+      );
+    const contactCount = async () =>
+      Number(
+        (
+          await db
+            .selectFrom('contacts')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('workspace_id', '=', t.workspaceId)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+
+    // Read from the events: no digest yet.
+    await db.deleteFrom('event_digests').execute();
+    const fromEvents = await applyNow();
+    const built = await digests();
+    expect(built.size).toBe(await contactCount());
+    expect([...built.values()].every((d) => d.holds)).toBe(true);
+    // The same apply again reads every contact from its digest, and stores exactly the same rows.
+    const fromEventsRows = await scores(fromEvents.version);
+    const fromDigests = await applyNow();
+    expect(await scores(fromDigests.version)).toEqual(fromEventsRows);
+    expect(await digests()).toEqual(built);
+
+    // A digest that holds is what the rescore reads: one emptied (same gen) leaves the contact only its fit (senior
+    // and software).
+    const hot = await byEmail('hot@acme.io');
+    const empty = encodeEventDigest([]);
+    await db
+      .updateTable('event_digests')
+      .set({ terms: empty.terms, data: empty.data })
+      .where('workspace_id', '=', t.workspaceId)
+      .where('contact_id', '=', hot.id)
+      .execute();
+    const emptied = await applyNow();
+    const hotRow = async (version: number) => (await scores(version)).find((r) => r.contact_id === hot.id)!;
+    const hotTotal = fromEventsRows.find((r) => r.contact_id === hot.id)!.total;
+    expect((await hotRow(emptied.version)).total).toBe(30);
+    // An event added to the contact moves its events_gen: the digest no longer holds, the events are read again
+    // (the new one with them), and the rescore stores a new digest.
+    const before = (await digests()).get(hot.id)!;
+    expect(
+      (
+        await send([
+          {
+            type: 'page',
+            messageId: mid(),
+            userId: 'hot',
+            properties: { url: 'https://x.test/pricing/new', path: '/pricing/new' },
+            timestamp: iso(NOW - 2 * DAY),
+          },
+        ])
+      ).statusCode,
+    ).toBe(200);
+    expect((await digests()).get(hot.id)!.holds).toBe(false);
+    const added = await applyNow();
+    const withNew = await hotRow(added.version);
+    expect(withNew.total).toBeGreaterThan(hotTotal);
+    const rebuilt = (await digests()).get(hot.id)!;
+    expect(rebuilt.holds).toBe(true);
+    expect(rebuilt.gen).toBeGreaterThan(before.gen);
+    expect(JSON.parse(rebuilt.terms)).toContain('/pricing/new');
+
+    // Changed or deleted events move it too, whatever code does it.
+    const newest = await db
+      .selectFrom('events')
+      .select('message_id')
+      .where('workspace_id', '=', t.workspaceId)
+      .where('path', '=', '/pricing/new')
+      .executeTakeFirstOrThrow();
+    const moved = async (change: () => Promise<unknown>) => {
+      const gen = (await digests()).get(hot.id)!.gen;
+      await change();
+      const after = (await digests()).get(hot.id)!;
+      expect(after.holds).toBe(false);
+      // The digest is left as it was; only the contact's events_gen moved.
+      expect(after.gen).toBe(gen);
+      await applyNow();
+      expect((await digests()).get(hot.id)!.holds).toBe(true);
+    };
+    await moved(() =>
+      db.updateTable('events').set({ path: '/careers' }).where('message_id', '=', newest.message_id).execute(),
+    );
+    await moved(() => db.deleteFrom('events').where('message_id', '=', newest.message_id).execute());
+    expect((await hotRow((await applyNow()).version)).total).toBe(hotTotal);
+
+    // A digest made before its contact's events moved, or of a contact erased since, is not stored.
+    const dialect = t.runtime.storage.engine === 'sqlite' ? 'sqlite' : 'postgres';
+    const stale = { workspace_id: t.workspaceId, contact_id: hot.id, gen: -1, ...encodeEventDigest([]) };
+    const unknown = { ...stale, contact_id: 'c_not_a_contact', gen: 0 };
+    for (const insert of digestInserts([stale, unknown], dialect)) {
+      await db.executeQuery(CompiledQuery.raw(insert.sql, insert.values));
+    }
+    const kept = await digests();
+    expect(kept.get(hot.id)!.holds).toBe(true);
+    expect(kept.has('c_not_a_contact')).toBe(false);
+
+    // An erasure deletes the contact's digest with its events.
+    expect(
+      (
+        await send([
+          {
+            type: 'identify',
+            messageId: mid(),
+            userId: 'erased',
+            traits: { email: 'erased@acme.io' },
+            timestamp: iso(NOW - DAY),
+          },
+          {
+            type: 'page',
+            messageId: mid(),
+            userId: 'erased',
+            properties: { path: '/pricing/secret' },
+            timestamp: iso(NOW - DAY),
+          },
+        ])
+      ).statusCode,
+    ).toBe(200);
+    await applyNow();
+    const erased = await byEmail('erased@acme.io');
+    expect((await digests()).get(erased.id)!.terms).toContain('/pricing/secret');
+    expect((await eraseContact(db, t.workspaceId, erased.id))?.eventDigests).toBe(1);
+    expect(
+      await db.selectFrom('event_digests').select('contact_id').where('contact_id', '=', erased.id).execute(),
+    ).toEqual([]);
   });
 
   it('keeps the scores of the active version and the one before it, and prunes older ones', async () => {

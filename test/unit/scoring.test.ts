@@ -10,7 +10,8 @@ import {
 } from '../../src/scoring/backtest-metrics.js';
 import { decodeChangeLog, encodeChangeLog } from '../../src/scoring/change-log-codec.js';
 import { compilePattern } from '../../src/scoring/compile-pattern.js';
-import { eventPrefilter } from '../../src/scoring/event-prefilter.js';
+import { decodeEventDigest, encodeEventDigest } from '../../src/scoring/event-digest-codec.js';
+import { eventMayMatch, eventPrefilter } from '../../src/scoring/event-prefilter.js';
 import { explainScore } from '../../src/scoring/explain-score.js';
 import { formatModelError } from '../../src/scoring/model-error.js';
 import { parseModelFile } from '../../src/scoring/parse-model-file.js';
@@ -422,6 +423,29 @@ describe('event prefilter', () => {
       ]),
     ).toEqual([]);
   });
+  it('lets the same events through in memory as the database read does', () => {
+    const only = eventPrefilter([
+      rules(`  - id: a
+    when: { event: page, path: { prefix: /pricing } }
+    points: 1
+  - id: b
+    when: { event: Demo Requested }
+    points: 1
+  - id: c
+    when: { name: { equals: Home }, event: page }
+    points: 1
+`),
+    ]);
+    expect(eventMayMatch(only, 'page', null, '/pricing/team')).toBe(true);
+    expect(eventMayMatch(only, 'page', null, '/Pricing')).toBe(false);
+    expect(eventMayMatch(only, 'page', null, null)).toBe(false);
+    expect(eventMayMatch(only, 'page', 'Home', '/')).toBe(true);
+    expect(eventMayMatch(only, 'track', 'Demo Requested', null)).toBe(true);
+    expect(eventMayMatch(only, 'track', 'demo requested', null)).toBe(false);
+    expect(eventMayMatch(only, 'screen', 'Demo Requested', null)).toBe(false);
+    expect(eventMayMatch(null, 'identify', null, null)).toBe(true);
+    expect(eventMayMatch([], 'page', null, '/pricing')).toBe(false);
+  });
   it('tests a prefix on SQLite as a range of its byte order that holds exactly the texts starting with it', () => {
     expect(prefixEnd('/pricing')).toBe('/pricinh');
     expect(prefixEnd('/\u{1F600}')).toBe('/\u{1F601}');
@@ -444,6 +468,54 @@ describe('event prefilter', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('event digest', () => {
+  const decode = (digest: ReturnType<typeof encodeEventDigest>) => {
+    const events: Array<{ type: string; name: string | null; path: string | null; at: number }> = [];
+    const keys = new Map<string, number>();
+    decodeEventDigest(digest, (type, name, path, at, key) => {
+      events.push({ type, name, path, at });
+      // One number per combination of type, name and path, and one combination per number.
+      const combination = JSON.stringify([type, name, path]);
+      expect(keys.get(combination) ?? key).toBe(key);
+      keys.set(combination, key);
+    });
+    expect(new Set(keys.values()).size).toBe(keys.size);
+    return events;
+  };
+  it('gives back every event in its order, times out of order and texts of any kind included', () => {
+    const events = [
+      { type: 'page', name: null, path: '/pricing', at: Date.UTC(2026, 0, 1) },
+      { type: 'page', name: null, path: '/pricing', at: Date.UTC(2026, 0, 1) },
+      { type: 'track', name: 'Demo Requested', path: null, at: Date.UTC(2025, 11, 31) },
+      { type: 'page', name: 'Home', path: '/\u{1F600}/ü', at: Date.UTC(2026, 0, 2) },
+      { type: 'identify', name: null, path: null, at: -5 },
+      { type: 'track', name: '', path: '"quoted"\\', at: 2 ** 52 },
+    ];
+    const digest = encodeEventDigest(events);
+    expect(decode(digest)).toEqual(events);
+    expect(JSON.parse(digest.terms)).toHaveLength(9);
+    expect(decode(encodeEventDigest([]))).toEqual([]);
+    const event = fc.record({
+      type: fc.constantFrom('page', 'track', 'identify'),
+      name: fc.option(fc.string({ unit: 'binary', maxLength: 4 })),
+      path: fc.option(fc.string({ maxLength: 4 })),
+      at: fc.integer({ min: -(2 ** 50), max: 2 ** 50 }),
+    });
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 30 }), (list) => {
+        expect(decode(encodeEventDigest(list))).toEqual(list);
+      }),
+      { numRuns: 500 },
+    );
+  });
+  it('refuses a time that is not a whole millisecond, and a damaged digest', () => {
+    expect(() => encodeEventDigest([{ type: 'page', name: null, path: null, at: 1.5 }])).toThrow(/not an integer/);
+    const digest = encodeEventDigest([{ type: 'page', name: 'A', path: '/a', at: 1000 }]);
+    expect(() => decode({ ...digest, data: digest.data.subarray(0, digest.data.length - 1) })).toThrow(/cut off/);
+    expect(() => decode({ ...digest, terms: '["page"]' })).toThrow(/not listed/);
   });
 });
 
