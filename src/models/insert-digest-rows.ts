@@ -34,7 +34,7 @@ function insertText(rows: number, dialect: 'sqlite' | 'postgres'): string {
     const tuple =
       dialect === 'sqlite'
         ? () => '(?, ?, ?, ?, ?)'
-        : () => `($${++n}, $${++n}, $${++n}::integer, $${++n}, $${++n}::bytea)`;
+        : () => `($${++n}, $${++n}, $${++n}::bigint, $${++n}, $${++n}::bytea)`;
     text = `insert into event_digests (workspace_id, contact_id, gen, terms, data)
       select v.column1, v.column2, v.column3, v.column4, v.column5
       from (values ${Array.from({ length: rows }, tuple).join(', ')}) v

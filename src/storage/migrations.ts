@@ -684,14 +684,14 @@ const eventDigests: Migration = {
   async up(db: Kysely<unknown>) {
     await db.schema
       .alterTable('contacts')
-      .addColumn('events_gen', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('events_gen', 'bigint', (c) => c.notNull().defaultTo(0))
       .execute();
     const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
     await db.schema
       .createTable('event_digests')
       .addColumn('workspace_id', 'text', (c) => c.notNull())
       .addColumn('contact_id', 'text', (c) => c.notNull())
-      .addColumn('gen', 'integer', (c) => c.notNull())
+      .addColumn('gen', 'bigint', (c) => c.notNull())
       .addColumn('terms', 'text', (c) => c.notNull())
       .addColumn('data', postgres ? 'bytea' : 'blob', (c) => c.notNull())
       .addPrimaryKeyConstraint('event_digests_pk', ['workspace_id', 'contact_id'])
