@@ -21,6 +21,8 @@ export interface RescoreSetup {
   workspaceId: string;
   timeZone: string;
   now: number;
+  /** Whether the rescore makes and stores event digests (on SQLite; `HistoryOptions.buildDigests`). */
+  digests?: boolean;
 }
 
 /** One page of contacts rescored: the rows to store and what the rescore reports. */
@@ -80,8 +82,8 @@ function rescoreEach<T>(
 /**
  * What a rescore reads of each contact's history: only the events its rules can match and only the fields they look
  * at (without URL or properties the events come from the contact index alone, or from the contact's event digest),
- * up to its moment, without event ids (its change logs find their events again when explained). A contact without a
- * digest that holds comes with all its events, and the rescore stores one made of them.
+ * up to its moment, without event ids (its change logs find their events again when explained). With `digests`, a
+ * contact without a digest that holds comes with all its events, and the rescore stores one made of them.
  */
 export function rescoreRead(setup: RescoreSetup): HistoryOptions {
   const { model, now } = setup;
@@ -90,7 +92,7 @@ export function rescoreRead(setup: RescoreSetup): HistoryOptions {
     only: eventPrefilter([model]),
     until: now,
     eventIds: false,
-    buildDigests: true,
+    buildDigests: setup.digests === true,
   };
 }
 

@@ -46,7 +46,7 @@ try {
     const statements = cacheStatements(db);
     const lock = new Int32Array(reader.lock);
     store = (rows, digests) => {
-      for (const { sql, values } of [...scoreInserts(rows, 'sqlite'), ...digestInserts(digests, 'sqlite')]) {
+      for (const { sql, values } of [...scoreInserts(rows, 'sqlite'), ...digestInserts(digests)]) {
         const insert = statements.prepare(sql);
         // One writer at a time among the workers: waiting here wakes the moment the other is done, where SQLite's
         // own busy wait would sleep in steps of milliseconds.
