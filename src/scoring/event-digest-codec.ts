@@ -20,7 +20,7 @@ export interface EventDigest {
 /**
  * A contact's events, in the order given, as an event digest: each distinct type, name and path once (`terms`), and
  * per event its time as the difference from the event before (a zigzag varint; the first from 0) and its type, name
- * and path as varints numbering the terms from 1 (0: null). The contact index of events holds about 150 bytes per
+ * and path as varints numbering the terms from 1 (0: null). The contact index of events holds about 90 bytes per
  * event; a digest holds 13 on the scoring bench's data, so a rescore reads a row per contact instead of stepping
  * through every event of it (bench/RESULTS.md). Written by hand for the same reason as the change log
  * (`encodeChangeLog`): four varints per event.
