@@ -323,8 +323,9 @@ export function readContactRow(
   };
   const only = layout.only ?? null;
   if (row.events === null) {
-    if (!row.digest_terms || !row.digest_data)
+    if (!row.digest_terms || !row.digest_data) {
       throw new Error(`contact ${row.id} was read with neither events nor digest`);
+    }
     const digest = { terms: row.digest_terms, data: row.digest_data };
     return { history: { ...contact, ...eventsOfDigest(digest, only, layout.until) }, digest: null };
   }

@@ -60,7 +60,8 @@ export interface ContactsTable {
   won_currency: Derived<string | null>;
   /**
    * Moves whenever one of the contact's events is added, changed, moved to or from it or deleted (triggers on
-   * events): an event digest made at another value no longer holds its events.
+   * events, SQLite only): an event digest made at another value no longer holds its events. Stays 0 on PostgreSQL,
+   * which keeps no digests.
    */
   events_gen: Derived<number>;
 }
