@@ -279,6 +279,12 @@ async function activate(
     await lockWorkspace(trx, workspaceId);
     await trx.updateTable('scoring_models').set({ active: 0 }).where('workspace_id', '=', workspaceId).execute();
     await catchUp(trx);
+    // A contact erased while the rescore ran can have had its new row stored after the erasure (read before it): that
+    // row goes now, under the lock an erasure takes, so no score of an erased person outlives the apply.
+    await sql`
+      delete from contact_scores where workspace_id = ${workspaceId} and model_version = ${version}
+        and not exists (select 1 from contacts c where c.workspace_id = contact_scores.workspace_id
+          and c.id = contact_scores.contact_id)`.execute(trx);
     await trx
       .updateTable('scoring_models')
       .set({ active: 1, activated_at: now })

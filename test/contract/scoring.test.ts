@@ -997,6 +997,63 @@ thresholds: { mql: 50 }
     expect(explained.contributions.length).toBeGreaterThan(0);
   });
 
+  it('leaves no score of a contact erased while the rescore ran', async () => {
+    const db = t.runtime.storage.db;
+    const text = MODEL(2);
+    let stored = false;
+    const applied = await applyModel(db, {
+      workspaceId: t.workspaceId,
+      timeZone: 'UTC',
+      model: compiled(text),
+      source: text,
+      now: NOW,
+      threads: 0,
+      // Stands in for a page a worker read before an erasure and stored after it: the new version's row of a contact
+      // that no longer exists, written while the rescore runs.
+      onProgress: async () => {
+        if (stored) return;
+        stored = true;
+        const { v } = await db
+          .selectFrom('scoring_models')
+          .select((eb) => eb.fn.max('version').as('v'))
+          .where('workspace_id', '=', t.workspaceId)
+          .executeTakeFirstOrThrow();
+        await db
+          .insertInto('contact_scores')
+          .values({
+            workspace_id: t.workspaceId,
+            model_version: Number(v),
+            contact_id: 'c_erased_meanwhile',
+            state: '{}',
+            total: 0,
+            fit: 0,
+            engagement: 0,
+            grade: 'D4',
+            status: 'unqualified',
+            next_seq: 0,
+            scored_at: NOW,
+          })
+          .execute();
+      },
+    });
+    expect(stored).toBe(true);
+    const rows = await db
+      .selectFrom('contact_scores')
+      .select(['contact_id', 'model_version'])
+      .where('workspace_id', '=', t.workspaceId)
+      .where('contact_id', '=', 'c_erased_meanwhile')
+      .execute();
+    expect(rows).toEqual([]);
+    // Every contact still has its row of the new version.
+    const scored = await db
+      .selectFrom('contact_scores')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('workspace_id', '=', t.workspaceId)
+      .where('model_version', '=', applied.version)
+      .executeTakeFirstOrThrow();
+    expect(Number(scored.n)).toBe(applied.contacts);
+  });
+
   it('writes only the contacts whose score the new version changes', async () => {
     const db = t.runtime.storage.db;
     const applyAt = (text: string) =>
