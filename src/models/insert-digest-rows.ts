@@ -1,4 +1,5 @@
 import type { EventDigestsTable } from '../storage/database-schema.js';
+import { chunkedInserts } from './insert-score-rows.js';
 
 /** Rows per statement: 5 values each, well under SQLite's 32,766 bound values. */
 const ROWS_PER_INSERT = 2_000;
@@ -12,14 +13,14 @@ const texts = new Map<number, string>();
  * since the read is left out, not stored stale. Built by hand like `scoreInserts`, for a worker thread's connection.
  * @example for (const insert of digestInserts(rows)) db.prepare(insert.sql).run(insert.values)
  */
-export function* digestInserts(rows: readonly EventDigestsTable[]): Generator<{ sql: string; values: unknown[] }> {
-  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    const chunk = rows.slice(i, i + ROWS_PER_INSERT);
-    yield {
-      sql: insertText(chunk.length),
-      values: chunk.flatMap((row) => [row.workspace_id, row.contact_id, row.gen, row.terms, row.data]),
-    };
-  }
+export function digestInserts(rows: readonly EventDigestsTable[]): Generator<{ sql: string; values: unknown[] }> {
+  return chunkedInserts(rows, ROWS_PER_INSERT, insertText, (row) => [
+    row.workspace_id,
+    row.contact_id,
+    row.gen,
+    row.terms,
+    row.data,
+  ]);
 }
 
 function insertText(rows: number): string {

@@ -30,16 +30,32 @@ const texts = new Map<string, string>();
  * that size (and a prepared statement for it can be kept), and a rescore's worker threads have no query builder.
  * @example for (const insert of scoreInserts(rows, 'sqlite')) db.prepare(insert.sql).run(insert.values)
  */
-export function* scoreInserts(
+export function scoreInserts(
   rows: readonly ContactScoresTable[],
   dialect: 'sqlite' | 'postgres',
 ): Generator<{ sql: string; values: unknown[] }> {
-  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    const chunk = rows.slice(i, i + ROWS_PER_INSERT);
-    yield {
-      sql: insertText(chunk.length, dialect),
-      values: chunk.flatMap((row) => SCORE_COLUMNS.map((c) => row[c] ?? null)),
-    };
+  return chunkedInserts(
+    rows,
+    ROWS_PER_INSERT,
+    (n) => insertText(n, dialect),
+    (row) => SCORE_COLUMNS.map((c) => row[c] ?? null),
+  );
+}
+
+/**
+ * Multi-row INSERTs of at most `perInsert` rows each: the statement text for a chunk's size (`text`, which the caller
+ * caches per size) and the chunk's values in one flat list.
+ * @example chunkedInserts(rows, 2_000, (n) => textFor(n), (row) => [row.a, row.b])
+ */
+export function* chunkedInserts<T>(
+  rows: readonly T[],
+  perInsert: number,
+  text: (rows: number) => string,
+  values: (row: T) => unknown[],
+): Generator<{ sql: string; values: unknown[] }> {
+  for (let i = 0; i < rows.length; i += perInsert) {
+    const chunk = rows.slice(i, i + perInsert);
+    yield { sql: text(chunk.length), values: chunk.flatMap(values) };
   }
 }
 

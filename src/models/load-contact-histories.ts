@@ -137,7 +137,7 @@ function eventsArray(db: Kysely<Database>, options: HistoryOptions): RawBuilder<
   ]);
   const from = sql`from events e where e.workspace_id = c.workspace_id and e.contact_id = c.id and e.is_bot = 0`;
   // A contact read to make its digest comes with every event; the reader filters them (`eventMayMatch`).
-  const only = options.buildDigests && readsDigests(options) ? null : options.only;
+  const only = buildsDigests(options) ? null : options.only;
   const filter = only ? sql`filter (where ${anyOf(only, postgres)})` : sql``;
   const last =
     options.until === undefined
@@ -201,6 +201,11 @@ async function contactRows(
 function readsDigests(options: HistoryOptions): boolean {
   const fields = options.fields ?? ALL_FIELDS;
   return options.eventIds === false && !fields.url && !fields.properties;
+}
+
+/** Whether a read of these options brings every event of a contact without a digest, to make one of them. */
+function buildsDigests(options: HistoryOptions): boolean {
+  return options.buildDigests === true && readsDigests(options);
 }
 
 function contactRowsQuery(db: Kysely<Database>, workspaceId: string, options: HistoryOptions) {
@@ -339,7 +344,7 @@ export function readContactRow(
   ];
   // No last event up to the cut-off means none of its events count: as a contact without events.
   const span = first === null || last === null ? null : { first: Number(first), last: Number(last) };
-  if (!(layout.buildDigests && readsDigests(layout))) {
+  if (!buildsDigests(layout)) {
     return { history: { ...contact, events: tuples.map((t) => eventOf(t, fields, from)), span }, digest: null };
   }
   // Every event came, to make the digest; the replay gets those the filter lets through, as if the database had.

@@ -77,6 +77,34 @@ describe(`scoring models on stored history (${testEngine})`, () => {
       `/api/contacts/${id}/score${at === undefined ? '' : `?at=${encodeURIComponent(iso(at))}`}`,
     );
 
+  /** A version's stored score rows, in contact order, as values that compare alike from either driver. */
+  const versionRows = async (version: number) =>
+    (
+      await t.runtime.storage.db
+        .selectFrom('contact_scores')
+        .select([
+          'contact_id',
+          'state',
+          'total',
+          'fit',
+          'engagement',
+          'grade',
+          'status',
+          'next_seq',
+          'packed_changes',
+          'change_log',
+        ])
+        .where('workspace_id', '=', t.workspaceId)
+        .where('model_version', '=', version)
+        .orderBy('contact_id')
+        .execute()
+    ).map((row) => ({
+      ...row,
+      total: Number(row.total),
+      next_seq: Number(row.next_seq),
+      change_log: hex(row.change_log),
+    }));
+
   beforeAll(async () => {
     t = await createTestApp();
     const anon = 'anon-hot';
@@ -717,32 +745,6 @@ thresholds: { mql: 50 }
 
   it('replays in worker threads exactly as on the calling thread', async () => {
     const text = MODEL(1);
-    const rows = async (version: number) =>
-      (
-        await t.runtime.storage.db
-          .selectFrom('contact_scores')
-          .select([
-            'contact_id',
-            'state',
-            'total',
-            'fit',
-            'engagement',
-            'grade',
-            'status',
-            'next_seq',
-            'packed_changes',
-            'change_log',
-          ])
-          .where('workspace_id', '=', t.workspaceId)
-          .where('model_version', '=', version)
-          .orderBy('contact_id')
-          .execute()
-      ).map((row) => ({
-        ...row,
-        total: Number(row.total),
-        next_seq: Number(row.next_seq),
-        change_log: hex(row.change_log),
-      }));
     const applyWith = (options: { threads: number; file?: string | null }) =>
       applyModel(t.runtime.storage.db, {
         workspaceId: t.workspaceId,
@@ -754,9 +756,9 @@ thresholds: { mql: 50 }
       });
     // Each version's rows are read right after its apply: an apply prunes the versions before the previous one.
     const here = await applyWith({ threads: 0 });
-    const expected = await rows(here.version);
+    const expected = await versionRows(here.version);
     const threaded = await applyWith({ threads: 2 });
-    const threadedRows = await rows(threaded.version);
+    const threadedRows = await versionRows(threaded.version);
     // On SQLite the workers then read their pages from the file themselves; PostgreSQL has no file to hand them.
     const reading = await applyWith({ threads: 2, file: t.runtime.storage.file });
     expect(here.threads).toBe(0);
@@ -773,7 +775,7 @@ thresholds: { mql: 50 }
     expect(expected.some((row) => row.change_log !== null && row.next_seq > 0)).toBe(true);
     expect(expected.every((row) => row.packed_changes === null)).toBe(true);
     expect(threadedRows).toEqual(expected);
-    expect(await rows(reading.version)).toEqual(expected);
+    expect(await versionRows(reading.version)).toEqual(expected);
   });
 
   it('reads each contact from the event digest its last rescore made, until one of its events changes', async () => {
@@ -788,21 +790,6 @@ thresholds: { mql: 50 }
         now: NOW,
         threads: 0,
       });
-    const scores = async (version: number) =>
-      (
-        await db
-          .selectFrom('contact_scores')
-          .select(['contact_id', 'state', 'total', 'next_seq', 'change_log'])
-          .where('workspace_id', '=', t.workspaceId)
-          .where('model_version', '=', version)
-          .orderBy('contact_id')
-          .execute()
-      ).map((row) => ({
-        ...row,
-        total: Number(row.total),
-        next_seq: Number(row.next_seq),
-        change_log: hex(row.change_log),
-      }));
     const digests = async () =>
       new Map(
         (
@@ -844,9 +831,9 @@ thresholds: { mql: 50 }
     expect(built.size).toBe(await contactCount());
     expect([...built.values()].every((d) => d.holds)).toBe(true);
     // The same apply again reads every contact from its digest, and stores exactly the same rows.
-    const fromEventsRows = await scores(fromEvents.version);
+    const fromEventsRows = await versionRows(fromEvents.version);
     const fromDigests = await applyNow();
-    expect(await scores(fromDigests.version)).toEqual(fromEventsRows);
+    expect(await versionRows(fromDigests.version)).toEqual(fromEventsRows);
     expect(await digests()).toEqual(built);
 
     // A digest that holds is what the rescore reads: one emptied (same gen) leaves the contact only its fit (senior
@@ -860,7 +847,7 @@ thresholds: { mql: 50 }
       .where('contact_id', '=', hot.id)
       .execute();
     const emptied = await applyNow();
-    const hotRow = async (version: number) => (await scores(version)).find((r) => r.contact_id === hot.id)!;
+    const hotRow = async (version: number) => (await versionRows(version)).find((r) => r.contact_id === hot.id)!;
     const hotTotal = fromEventsRows.find((r) => r.contact_id === hot.id)!.total;
     expect((await hotRow(emptied.version)).total).toBe(30);
     // An event added to the contact moves its events_gen: the digest no longer holds, the events are read again
