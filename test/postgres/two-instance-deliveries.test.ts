@@ -45,8 +45,9 @@ describe('two kerma serve processes on one PostgreSQL deliver each trigger once'
     writeFileSync(modelFile, MODEL);
     expect(kerma(['model', 'apply', modelFile, ...database.cliArgs]).code).toBe(0);
     // Answers that take a moment, as a real endpoint's do: one instance's pass cannot then drain every delivery
-    // between two polls of the other (on a busy machine it did, and the other claimed none).
-    receiver.delayMs = 25;
+    // between two polls of the other (on a busy machine it did, and the other claimed none; with 25 ms it still did
+    // once, while the other test files ran beside it: 200 answers at 8 at a time took well under a second).
+    receiver.delayMs = 100;
     await receiver.up();
     const added = kerma(['webhooks', 'add', 'sales', receiver.url, '--json', ...database.cliArgs]);
     expect(added.code, added.stderr).toBe(0);
