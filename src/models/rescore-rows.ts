@@ -61,7 +61,7 @@ function rescoreEach<T>(
   let mql = 0;
   const scores = Array.from(page, (item): ContactScoresTable => {
     const contact = historyOf(item);
-    const { state, output } = replayContact(model, contact, clock, now);
+    const { state, output } = replayContact(model, contact, clock, now, { crossings: false });
     changes += output.changes.length;
     const reading = scoreAt(model, state, now);
     if (reading.status === 'mql') mql += 1;

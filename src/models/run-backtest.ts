@@ -79,7 +79,7 @@ export async function runBacktest(db: Kysely<Database>, request: BacktestRequest
         cut = mqlAt;
       } else cut = request.at.kind === 'now' ? now : Math.min(now, contact.createdAt + request.at.days * DAY_MS);
       request.models.forEach((model, i) => {
-        const { state } = replayContact(model, contact, clock, cut);
+        const { state } = replayContact(model, contact, clock, cut, { crossings: false });
         rows[i]!.push({ score: scoreAt(model, state, cut).total, positive, at: cut });
       });
     }

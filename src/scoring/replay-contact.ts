@@ -1,4 +1,12 @@
-import { applyEvent, applyTraits, emptyOutput, type ScoringClock, type ScoringOutput } from './score-contact.js';
+import {
+  addEventPoints,
+  applyEvent,
+  applyTraits,
+  emptyOutput,
+  observe,
+  type ScoringClock,
+  type ScoringOutput,
+} from './score-contact.js';
 import { emptyScoreState, type ScoreState } from './score-state.js';
 import { eventOrder, type ScoringEvent } from './scoring-event.js';
 import type { ScoringModel } from './scoring-model.js';
@@ -16,6 +24,17 @@ export interface ContactHistory {
   span?: { first: number; last: number } | null;
 }
 
+export interface ReplayOptions {
+  /**
+   * False: the caller wants the state and the changes, not the crossings on the way (a full rescore fires nothing,
+   * a backtest reads the score at its cut-off). The score is then read once, after the last event a rule matched,
+   * instead of after each: the state ends the same, as grade, status and each trigger's arming follow the last
+   * reading alone, and `firings` and `statusChanges` come back empty. Those readings were a tenth of the work of
+   * reading and replaying a rescore's pages (bench/RESULTS.md).
+   */
+  crossings?: boolean;
+}
+
 /**
  * Scores a contact from scratch: traits as of its creation, then every event up to `until` in time order.
  * Full rescore and backtest use this; live scoring applies the same steps one batch at a time.
@@ -26,6 +45,7 @@ export function replayContact(
   history: ContactHistory,
   clock: ScoringClock,
   until = Number.POSITIVE_INFINITY,
+  options: ReplayOptions = {},
 ): { state: ScoreState; output: ScoringOutput } {
   const state = emptyScoreState();
   const output = emptyOutput();
@@ -37,7 +57,13 @@ export function replayContact(
   const span = history.span;
   const first = span === undefined ? events[0]?.at : span !== null && span.first <= until ? span.first : undefined;
   applyTraits(model, state, history.traits, Math.min(history.createdAt, first ?? history.createdAt), output);
-  for (const event of events) applyEvent(model, state, event, clock, output);
+  if (options.crossings === false) {
+    let lastMatched: ScoringEvent | null = null;
+    for (const event of events) if (addEventPoints(model, state, event, clock, output)) lastMatched = event;
+    if (lastMatched) observe(model, state, lastMatched.at, lastMatched.id, output);
+    output.firings.length = 0;
+    output.statusChanges.length = 0;
+  } else for (const event of events) applyEvent(model, state, event, clock, output);
   // Events no rule can match change nothing but this (a cut-off before the last leaves the last scored one's time).
   if (span && span.last <= until) state.lastEventAt = Math.max(state.lastEventAt, span.last);
   return { state, output };

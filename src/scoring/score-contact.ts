@@ -206,6 +206,20 @@ export function applyEvent(
   clock: ScoringClock,
   out: ScoringOutput,
 ): void {
+  if (addEventPoints(model, state, event, clock, out)) observe(model, state, event.at, event.id, out);
+}
+
+/**
+ * `applyEvent` without reading the score afterwards (`observe`): true when a rule matched, so the caller can observe
+ * the score once after the last such event when it wants no crossings (`replayContact`).
+ */
+export function addEventPoints(
+  model: ScoringModel,
+  state: ScoreState,
+  event: ScoringEvent,
+  clock: ScoringClock,
+  out: ScoringOutput,
+): boolean {
   // The local day and week are worked out only when a limited rule matches (time-zone maths is the costly part).
   let day: string | null = null;
   let week = '';
@@ -240,7 +254,7 @@ export function applyEvent(
     });
   }
   state.lastEventAt = Math.max(state.lastEventAt, event.at);
-  if (matched) observe(model, state, event.at, event.id, out);
+  return matched;
 }
 
 /** True when `events` cannot be added to `state` in order (one is older than what was applied). */

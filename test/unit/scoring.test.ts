@@ -299,6 +299,39 @@ describe('scoring', () => {
     expect(out.statusChanges.map((s) => s.to)).toContain('mql');
   });
 
+  it('replays to the same state and changes when it reads the score only after the last matched event', () => {
+    const event = fc.record({
+      kind: fc.constantFrom('/pricing', '/blog/x', '/careers', '/other', 'Demo Requested', 'Webinar A', 'Other'),
+      day: fc.integer({ min: 0, max: 60 }),
+      ms: fc.integer({ min: 0, max: 5 }),
+      minutes: fc.integer({ min: 0, max: 90 }),
+    });
+    const traits = fc.record({
+      job_title: fc.constantFrom('CEO', 'Intern'),
+      industry: fc.constantFrom('software', 'retail'),
+      company_size: fc.integer({ min: 10, max: 1000 }),
+      customer: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(traits, fc.array(event, { maxLength: 40 }), fc.integer({ min: 0, max: 70 }), (t, list, cut) => {
+        const events = list.map((e) =>
+          e.kind.startsWith('/')
+            ? page(e.kind, T0 + e.day * DAY + e.ms)
+            : track(e.kind, T0 + e.day * DAY + e.ms, { minutes: e.minutes }),
+        );
+        const history = { traits: t, createdAt: T0, events };
+        const until = T0 + cut * DAY;
+        const each = replayContact(m, history, clock, until);
+        const last = replayContact(m, history, clock, until, { crossings: false });
+        expect(last.state).toEqual(each.state);
+        expect(last.output.changes).toEqual(each.output.changes);
+        expect(last.output.firings).toEqual([]);
+        expect(last.output.statusChanges).toEqual([]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('fires crosses_below only after the score was above', () => {
     const state = emptyScoreState();
     const out = emptyOutput();
