@@ -43,12 +43,20 @@ export interface ScoringClock {
 // Few distinct days occur in any history; the Date arithmetic per event was a measurable part of a rescore.
 const weeks = new Map<string, string>();
 
+// A contact's events come in time order, so the day asked for is mostly the one asked for last.
+let lastDay = '';
+let lastWeek = '';
+
 function weekOf(day: string): string {
-  const hit = weeks.get(day);
-  if (hit !== undefined) return hit;
-  const week = mondayOf(day);
-  if (weeks.size > 10_000) weeks.clear();
-  weeks.set(day, week);
+  if (day === lastDay) return lastWeek;
+  let week = weeks.get(day);
+  if (week === undefined) {
+    week = mondayOf(day);
+    if (weeks.size > 10_000) weeks.clear();
+    weeks.set(day, week);
+  }
+  lastDay = day;
+  lastWeek = week;
   return week;
 }
 

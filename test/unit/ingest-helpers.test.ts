@@ -79,6 +79,16 @@ describe('localDay', () => {
     expect(localDay(Date.UTC(2026, 0, 1, 18, 15), 'Asia/Kathmandu')).toBe('2026-01-02');
     expect(localDay(Date.UTC(2026, 0, 1, 18, 14), 'Asia/Kathmandu')).toBe('2026-01-01');
   });
+
+  it('agrees with Intl near the first instant asked for and decades away from it, across DST changes', () => {
+    const zone = 'America/Asuncion'; // falls back at midnight: the day repeats an hour
+    const intl = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    const first = Date.UTC(2026, 2, 22, 2, 59, 59, 999);
+    const instants = [first];
+    for (let k = -40_000; k <= 40_000; k += 37) instants.push(first + k * 15 * 60_000 + (k % 7) * 60_000);
+    for (const years of [-30, -5, 5, 30]) instants.push(first + years * 365.25 * 86_400_000);
+    for (const at of instants) expect(localDay(at, zone), new Date(at).toISOString()).toBe(intl.format(new Date(at)));
+  });
 });
 
 describe('group commit isolation', () => {
