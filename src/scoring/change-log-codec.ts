@@ -25,15 +25,16 @@ export function encodeChangeLog(changes: readonly ScoreChange[]): Uint8Array {
   const out = new ByteWriter();
   out.byte(FORMAT);
   const rules: ScoreChange[] = [];
-  const numbers = { fit: new Map<string, number>(), engagement: new Map<string, number>() };
   const ruleOf = new Int32Array(changes.length);
+  // A contact's changes come from few rules: a search of those named so far, newest first, costs less than the maps
+  // it replaced, which were made for every contact. A change names a new rule where it differs from the last of
+  // that id in kind, group or half-life.
   for (let i = 0; i < changes.length; i++) {
     const c = changes[i]!;
-    const known = numbers[c.kind];
-    let n = known.get(c.ruleId);
-    if (n === undefined || rules[n]!.group !== c.group || rules[n]!.halfLifeDays !== c.halfLifeDays) {
+    let n = rules.length - 1;
+    while (n >= 0 && (rules[n]!.ruleId !== c.ruleId || rules[n]!.kind !== c.kind)) n--;
+    if (n < 0 || rules[n]!.group !== c.group || rules[n]!.halfLifeDays !== c.halfLifeDays) {
       n = rules.length;
-      known.set(c.ruleId, n);
       rules.push(c);
     }
     ruleOf[i] = n;
