@@ -81,7 +81,7 @@ describe('localDay', () => {
   });
 
   it('agrees with Intl near the first instant asked for and decades away from it, across DST changes', () => {
-    const zone = 'America/Asuncion'; // fell back at midnight until 2024: the day before came back for an hour
+    const zone = 'America/Asuncion'; // fell back at midnight until 2024: a day's last hour came twice
     const intl = new Intl.DateTimeFormat('en-CA', {
       timeZone: zone,
       year: 'numeric',
