@@ -23,6 +23,8 @@ export interface ApplyModelResult {
   workersRead: boolean;
   /** Earlier versions whose scores and explanations this apply deleted (`pruneSupersededVersions`). */
   pruned: number[];
+  /** Whether the switch rebuilt the contacts' score index instead of updating it row by row (`rebuildsScoreIndex`). */
+  scoreIndexRebuilt: boolean;
 }
 
 export interface ApplyModelRequest {
@@ -108,6 +110,7 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
   let contacts = 0;
   let changes = 0;
   let mql = 0;
+  let moved = 0;
   // Events that arrive while the rescore runs are scored live under the old version; activation replays their contacts.
   const started = Date.now();
   // Event digests on SQLite only: PostgreSQL's rescore is bound by the server's writes, and there a digest saved no
@@ -129,6 +132,7 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
       // Pages the workers read they also stored.
       await insertScores(db, page.scores, page.digests);
       mql += page.mql;
+      moved += page.moved;
       changes += page.changes;
       contacts += page.contacts;
       await request.onProgress?.(contacts, Math.max(total, contacts));
@@ -152,7 +156,8 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
     // promotions joined every stage row to every promoted contact: a model change with 21,804 promotions took 96 s in
     // that statement, 1.5 s once analyzed (bench/RESULTS.md). ANALYZE reads a sample, about half a second here.
     if (isPostgres(db)) await sql`analyze contact_scores, stage_changes`.execute(db);
-    const promotedToMql = await activate(db, workspaceId, version, now, async (trx) => {
+    const rebuild = rebuildsScoreIndex(db, moved, contacts);
+    const promotedToMql = await activate(db, workspaceId, version, now, rebuild, async (trx) => {
       // Contacts that got events or were created during the rescore: replay them under the write lock. With a model
       // active, live scoring stamped each contact it touched; without one, the events received since are the record.
       const previous = await trx
@@ -197,7 +202,17 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
       }
     });
     const pruned = await pruneSupersededVersions(db, workspaceId);
-    return { version, contacts, changes, mql, promotedToMql, threads: pool.threads, workersRead: pool.reads, pruned };
+    return {
+      version,
+      contacts,
+      changes,
+      mql,
+      promotedToMql,
+      threads: pool.threads,
+      workersRead: pool.reads,
+      pruned,
+      scoreIndexRebuilt: rebuild,
+    };
   } catch (error) {
     await discardUnfinishedVersions(db, workspaceId);
     throw error;
@@ -268,11 +283,37 @@ async function deleteScoresOf(
   return deleted;
 }
 
+/**
+ * Whether the switch drops the contacts' score index before it writes the new scores and creates it again after,
+ * instead of moving each contact's entry: on SQLite, when the rescore moved at least a third of the scores. Moving
+ * 200,000 entries took 0.5-0.8 s of the switch and a rebuild 0.25 s (bench/RESULTS.md); a change that moves few
+ * scores (a threshold) keeps the index. Not on PostgreSQL, where dropping an index locks every reader of the table
+ * out until the commit.
+ */
+function rebuildsScoreIndex(db: Kysely<Database>, moved: number, contacts: number): boolean {
+  return !isPostgres(db) && contacts > 0 && moved * 3 >= contacts;
+}
+
+/**
+ * Runs `write` without the contacts' score index and creates the index again after it, from its own definition, in
+ * the same transaction (SQLite's schema changes are transactional: readers see the index until the commit, and a
+ * failure restores it).
+ */
+async function withoutScoreIndex(trx: Transaction<Database>, write: () => Promise<void>): Promise<void> {
+  const index = await sql<{ sql: string }>`
+    select sql from sqlite_master where type = 'index' and name = 'contacts_score'`.execute(trx);
+  const definition = index.rows[0]?.sql;
+  if (definition) await sql`drop index contacts_score`.execute(trx);
+  await write();
+  if (definition) await sql.raw(definition).execute(trx);
+}
+
 async function activate(
   db: Kysely<Database>,
   workspaceId: string,
   version: number,
   now: number,
+  rebuildScoreIndex: boolean,
   catchUp: (trx: Transaction<Database>) => Promise<void>,
 ): Promise<number> {
   return db.transaction().execute(async (trx) => {
@@ -310,7 +351,8 @@ async function activate(
     // Only contacts the new version changes are written: a model change that moves few scores (a threshold, one
     // rule) rewrites few rows, each of which costs an entry in every index of contacts on PostgreSQL.
     const promote = sql`contacts.stage in (${sql.join(PRE_MQL_STAGES)}) and cs.status = 'mql'`;
-    await sql`
+    const writeScores = async () => {
+      await sql`
       update contacts set
         score = cs.total, fit = cs.fit, engagement = cs.engagement, grade = cs.grade,
         stage = case when ${promote} then 'mql' else contacts.stage end,
@@ -321,13 +363,16 @@ async function activate(
         and (contacts.score is distinct from cs.total or contacts.fit is distinct from cs.fit
           or contacts.engagement is distinct from cs.engagement or contacts.grade is distinct from cs.grade
           or (${promote}))`.execute(trx);
-    // A contact without a score row under the new version reads zero, as before any model.
-    await sql`
+      // A contact without a score row under the new version reads zero, as before any model.
+      await sql`
       update contacts set score = 0, fit = 0, engagement = 0, grade = null, updated_at = ${now}
       where workspace_id = ${workspaceId} and (score <> 0 or fit <> 0 or engagement <> 0 or grade is not null)
         and not exists (
         select 1 from contact_scores cs where cs.workspace_id = contacts.workspace_id and cs.model_version = ${version}
           and cs.contact_id = contacts.id)`.execute(trx);
+    };
+    if (rebuildScoreIndex) await withoutScoreIndex(trx, writeScores);
+    else await writeScores();
     return Number(promoted.numAffectedRows ?? 0n);
   });
 }

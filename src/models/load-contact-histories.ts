@@ -75,6 +75,8 @@ export interface ContactRow {
   traits: string;
   created_at: number | string;
   stage: string;
+  /** The contact's stored score as read (under the active version): a rescore counts the scores it moves. */
+  score?: number | string | null;
   /**
    * `[first event time, last event time (up to `until`), [event tuple, …]]`, a time null where there is no such event;
    * null where the event digest holds them (`digest_data`).
@@ -213,10 +215,10 @@ function contactRowsQuery(db: Kysely<Database>, workspaceId: string, options: Hi
   if (db.getExecutor().adapter instanceof PostgresAdapter) {
     // Its rescore is bound by the server's writes, not by reading (bench/RESULTS.md): no digests there.
     if (options.buildDigests) throw new Error('event digests are kept on SQLite only');
-    return contacts.select(['c.id', 'c.traits', 'c.created_at', 'c.stage', eventsArray(db, options).as('events')]);
+    return contacts.select(['c.id', 'c.traits', 'c.created_at', 'c.stage', 'c.score', eventsArray(db, options).as('events')]);
   }
   if (!readsDigests(options)) {
-    return contacts.select(['c.id', 'c.traits', 'c.created_at', 'c.stage', eventsArray(db, options).as('events')]);
+    return contacts.select(['c.id', 'c.traits', 'c.created_at', 'c.stage', 'c.score', eventsArray(db, options).as('events')]);
   }
   // The digest where it holds, the events where it does not (the subquery runs only then).
   const holds = sql`d.gen = c.events_gen`;
@@ -229,6 +231,7 @@ function contactRowsQuery(db: Kysely<Database>, workspaceId: string, options: Hi
       'c.traits',
       'c.created_at',
       'c.stage',
+      'c.score',
       'c.events_gen',
       sql<string | null>`case when ${holds} then d.terms end`.as('digest_terms'),
       sql<Uint8Array | null>`case when ${holds} then d.data end`.as('digest_data'),

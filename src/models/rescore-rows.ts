@@ -34,6 +34,8 @@ export interface RescoredPage {
   contacts: number;
   changes: number;
   mql: number;
+  /** Contacts whose new total differs from the score they had when read (`ContactRow.score`). */
+  moved: number;
 }
 
 /**
@@ -54,17 +56,21 @@ function rescoreEach<T>(
   setup: RescoreSetup,
   page: Iterable<T>,
   historyOf: (item: T) => StoredContactHistory,
+  scoreOf: (item: T) => number | null = () => null,
 ): RescoredPage {
   const { model, version, workspaceId, timeZone, now } = setup;
   const clock = { dayOf: (ms: number) => localDay(ms, timeZone) };
   let changes = 0;
   let mql = 0;
+  let moved = 0;
   const scores = Array.from(page, (item): ContactScoresTable => {
     const contact = historyOf(item);
     const { state, output } = replayContact(model, contact, clock, now, { crossings: false });
     changes += output.changes.length;
     const reading = scoreAt(model, state, now);
     if (reading.status === 'mql') mql += 1;
+    const before = scoreOf(item);
+    if (before !== null && before !== reading.total) moved += 1;
     // The changes are recorded beside the score as its change log (seq 0…n−1), not as rows. A rescore fires nothing
     // and promotes in bulk when the version is switched on.
     const row = scoreRow(
@@ -76,7 +82,7 @@ function rescoreEach<T>(
     row.change_log = encodeChangeLog(output.changes);
     return row;
   });
-  return { scores, digests: [], contacts: scores.length, changes, mql };
+  return { scores, digests: [], contacts: scores.length, changes, mql, moved };
 }
 
 /**
@@ -103,18 +109,23 @@ export function rescoreRead(setup: RescoreSetup): HistoryOptions {
 export function rescoreContactRows(setup: RescoreSetup, rows: Iterable<ContactRow>): RescoredPage {
   const read = rescoreRead(setup);
   const digests: EventDigestsTable[] = [];
-  const page = rescoreEach(setup, rows, (row) => {
-    const { history, digest } = readContactRow(row, read);
-    if (digest !== null) {
-      digests.push({
-        workspace_id: setup.workspaceId,
-        contact_id: row.id,
-        gen: Number(row.events_gen),
-        terms: digest.terms,
-        data: digest.data,
-      });
-    }
-    return history;
-  });
+  const page = rescoreEach(
+    setup,
+    rows,
+    (row) => {
+      const { history, digest } = readContactRow(row, read);
+      if (digest !== null) {
+        digests.push({
+          workspace_id: setup.workspaceId,
+          contact_id: row.id,
+          gen: Number(row.events_gen),
+          terms: digest.terms,
+          data: digest.data,
+        });
+      }
+      return history;
+    },
+    (row) => (row.score === undefined || row.score === null ? null : Number(row.score)),
+  );
   return { ...page, digests };
 }

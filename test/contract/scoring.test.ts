@@ -1076,4 +1076,51 @@ thresholds: { mql: 50 }
     expect(zero.length).toBeGreaterThan(0);
     expect(zero.every((r) => r.at === 1)).toBe(true);
   });
+
+  it('rebuilds the score index on SQLite when a change moves most scores, and lists by score as before', async () => {
+    const db = t.runtime.storage.db;
+    const applyAt = (text: string) =>
+      applyModel(db, { workspaceId: t.workspaceId, timeZone: 'UTC', model: compiled(text), source: text, now: NOW });
+    const scores = async () =>
+      new Map(
+        (
+          await db.selectFrom('contacts').select(['id', 'score']).where('workspace_id', '=', t.workspaceId).execute()
+        ).map((r) => [r.id, Number(r.score)]),
+      );
+    /** Every contact through the API sorted by score, page after page. */
+    const listed = async () => {
+      const ids: string[] = [];
+      let next: string | null = null;
+      do {
+        const page: { contacts: ContactView[]; next: string | null } = await t.read(
+          `/api/contacts?sort=score&limit=7${next ? `&cursor=${next}` : ''}`,
+        );
+        ids.push(...page.contacts.map((c) => c.id));
+        next = page.next;
+      } while (next);
+      return ids;
+    };
+    await applyAt(MODEL(5));
+    const before = await scores();
+    // Other points move every score that is not zero: about half of these contacts.
+    const changed = await applyAt(MODEL(6));
+    const after = await scores();
+    const moved = [...after].filter(([id, s]) => s !== before.get(id)).length;
+    expect(moved * 3).toBeGreaterThanOrEqual(after.size);
+    expect(changed.scoreIndexRebuilt).toBe(testEngine === 'sqlite');
+    // A change that moves no score leaves the index as it is.
+    expect((await applyAt(MODEL(6).replace('name: contract-6', 'name: contract-6b'))).scoreIndexRebuilt).toBe(false);
+    if (testEngine === 'sqlite') {
+      const { rows } = await sql<{ sql: string }>`
+        select sql from sqlite_master where type = 'index' and name = 'contacts_score'`.execute(db);
+      expect(rows.map((r) => r.sql)).toEqual(['CREATE INDEX "contacts_score" on "contacts" ("workspace_id", "score")']);
+      const { rows: plan } = await sql<{ detail: string }>`
+        explain query plan select id from contacts where workspace_id = ${t.workspaceId} order by score desc`.execute(
+        db,
+      );
+      expect(plan.map((r) => r.detail).join(' ')).toContain('contacts_score');
+    }
+    const expected = [...after].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? 1 : -1)).map(([id]) => id);
+    expect(await listed()).toEqual(expected);
+  });
 });
