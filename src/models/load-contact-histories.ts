@@ -212,14 +212,13 @@ function buildsDigests(options: HistoryOptions): boolean {
 
 function contactRowsQuery(db: Kysely<Database>, workspaceId: string, options: HistoryOptions) {
   const contacts = db.selectFrom('contacts as c').where('c.workspace_id', '=', workspaceId);
+  const columns = ['c.id', 'c.traits', 'c.created_at', 'c.stage', 'c.score'] as const;
   if (db.getExecutor().adapter instanceof PostgresAdapter) {
     // Its rescore is bound by the server's writes, not by reading (bench/RESULTS.md): no digests there.
     if (options.buildDigests) throw new Error('event digests are kept on SQLite only');
-    return contacts.select(['c.id', 'c.traits', 'c.created_at', 'c.stage', 'c.score', eventsArray(db, options).as('events')]);
+    return contacts.select([...columns, eventsArray(db, options).as('events')]);
   }
-  if (!readsDigests(options)) {
-    return contacts.select(['c.id', 'c.traits', 'c.created_at', 'c.stage', 'c.score', eventsArray(db, options).as('events')]);
-  }
+  if (!readsDigests(options)) return contacts.select([...columns, eventsArray(db, options).as('events')]);
   // The digest where it holds, the events where it does not (the subquery runs only then).
   const holds = sql`d.gen = c.events_gen`;
   return contacts
@@ -227,11 +226,7 @@ function contactRowsQuery(db: Kysely<Database>, workspaceId: string, options: Hi
       join.onRef('d.workspace_id', '=', 'c.workspace_id').onRef('d.contact_id', '=', 'c.id'),
     )
     .select([
-      'c.id',
-      'c.traits',
-      'c.created_at',
-      'c.stage',
-      'c.score',
+      ...columns,
       'c.events_gen',
       sql<string | null>`case when ${holds} then d.terms end`.as('digest_terms'),
       sql<Uint8Array | null>`case when ${holds} then d.data end`.as('digest_data'),
