@@ -107,12 +107,14 @@ describe(`Stage times kept on the contact (${testEngine})`, () => {
     const d = await t.read<{ contacts: Array<{ id: string; email: string }> }>('/api/contacts?limit=100');
     const ids = ['d@example.com', 'e@example.com'].map((email) => d.contacts.find((c) => c.email === email)!.id);
     const day = (n: number) => Date.UTC(2026, 3, n);
-    // [contact, stage, day, value]: later and earlier firsts, a stage outside the funnel, wins with and without a
-    // value, a lost before everything.
+    // [contact, stage, day, value]: later and earlier firsts, rows that move no time (a later one of a stage already
+    // reached), a stage outside the funnel, wins with and without a value, a lost before everything.
     const rows: Array<[number, string, number, number | null]> = [
       [0, 'sql', 10, null],
       [0, 'mql', 12, null],
+      [0, 'sql', 11, null],
       [0, 'mql', 8, null],
+      [0, 'mql', 9, null],
       [0, 'nurture', 2, null],
       [0, 'won', 20, 700],
       [0, 'meeting', 15, null],
@@ -121,6 +123,7 @@ describe(`Stage times kept on the contact (${testEngine})`, () => {
       [1, 'meeting', 5, null],
       [1, 'won', 6, null],
       [1, 'sql', 4, null],
+      [1, 'meeting', 7, null],
     ];
     const seqs = await db
       .selectFrom('stage_changes')
