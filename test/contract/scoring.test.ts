@@ -1,7 +1,7 @@
 import { CompiledQuery, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContactDetail, ContactView } from '../../src/contacts/contact-wire.js';
-import { applyModel } from '../../src/models/apply-model.js';
+import { type ApplyModelRequest, applyModel } from '../../src/models/apply-model.js';
 import type { ContactScoreView } from '../../src/models/contact-score.js';
 import { digestInserts } from '../../src/models/insert-digest-rows.js';
 import { loadContactHistories } from '../../src/models/load-contact-histories.js';
@@ -69,6 +69,16 @@ describe(`scoring models on stored history (${testEngine})`, () => {
       timeZone: 'UTC',
       model: compiled(MODEL(factor)),
       source: MODEL(factor),
+    });
+  /** Applies a model file's text as of NOW; `options` adds to or overrides the request (threads, file, progress). */
+  const applyText = (text: string, options: Partial<ApplyModelRequest> = {}) =>
+    applyModel(t.runtime.storage.db, {
+      workspaceId: t.workspaceId,
+      timeZone: 'UTC',
+      model: compiled(text),
+      source: text,
+      now: NOW,
+      ...options,
     });
   const byEmail = async (email: string) =>
     (await t.read<{ contacts: ContactView[] }>(`/api/contacts?email=${encodeURIComponent(email)}`)).contacts[0]!;
@@ -553,14 +563,7 @@ thresholds: { mql: 500 }
       demo(ids.demo, 'team'),
     ]);
     expect(response.statusCode).toBe(200);
-    const { version } = await applyModel(t.runtime.storage.db, {
-      workspaceId: t.workspaceId,
-      timeZone: 'UTC',
-      model: compiled(text),
-      source: text,
-      now: NOW,
-      threads: 0,
-    });
+    const { version } = await applyText(text, { threads: 0 });
     const id = (await byEmail('moments@acme.io')).id;
     const named = (await score(id, NOW)).contributions.map((c) => [c.ruleId, c.eventId]);
     // Of two events that fit a limited rule in one moment, the first by id is named (ids.b sorts before ids.a).
@@ -709,14 +712,7 @@ thresholds: { mql: 50 }
     expect(paths(every)).toHaveLength(14);
     expect(paths(scored)).toEqual(['/pricing/team', '/a_b/c', '/\u{1F600}/x', 'Demo Requested', 'Signed Up']);
 
-    const applied = await applyModel(t.runtime.storage.db, {
-      workspaceId: t.workspaceId,
-      timeZone: 'UTC',
-      model,
-      source: text,
-      now: NOW,
-      threads: 0,
-    });
+    const applied = await applyText(text, { threads: 0 });
     const stored = await t.runtime.storage.db
       .selectFrom('contact_scores')
       .select(['contact_id', 'state', 'total', 'packed_changes', 'change_log'])
@@ -745,15 +741,7 @@ thresholds: { mql: 50 }
 
   it('replays in worker threads exactly as on the calling thread', async () => {
     const text = MODEL(1);
-    const applyWith = (options: { threads: number; file?: string | null }) =>
-      applyModel(t.runtime.storage.db, {
-        workspaceId: t.workspaceId,
-        timeZone: 'UTC',
-        model: compiled(text),
-        source: text,
-        now: NOW,
-        ...options,
-      });
+    const applyWith = (options: { threads: number; file?: string | null }) => applyText(text, options);
     // Each version's rows are read right after its apply: an apply prunes the versions before the previous one.
     const here = await applyWith({ threads: 0 });
     const expected = await versionRows(here.version);
@@ -781,15 +769,7 @@ thresholds: { mql: 50 }
   it('reads each contact from the event digest its last rescore made, until one of its events changes', async () => {
     const db = t.runtime.storage.db;
     const text = MODEL(1);
-    const applyNow = () =>
-      applyModel(db, {
-        workspaceId: t.workspaceId,
-        timeZone: 'UTC',
-        model: compiled(text),
-        source: text,
-        now: NOW,
-        threads: 0,
-      });
+    const applyNow = () => applyText(text, { threads: 0 });
     const digests = async () =>
       new Map(
         (
@@ -988,12 +968,7 @@ thresholds: { mql: 50 }
     const db = t.runtime.storage.db;
     const text = MODEL(2);
     let stored = false;
-    const applied = await applyModel(db, {
-      workspaceId: t.workspaceId,
-      timeZone: 'UTC',
-      model: compiled(text),
-      source: text,
-      now: NOW,
+    const applied = await applyText(text, {
       threads: 0,
       // Stands in for a page a worker read before an erasure and stored after it: the new version's row of a contact
       // that no longer exists, written while the rescore runs.
@@ -1043,15 +1018,7 @@ thresholds: { mql: 50 }
 
   it('writes only the contacts whose score the new version changes', async () => {
     const db = t.runtime.storage.db;
-    const applyAt = (text: string) =>
-      applyModel(db, {
-        workspaceId: t.workspaceId,
-        timeZone: 'UTC',
-        model: compiled(text),
-        source: text,
-        now: NOW,
-        threads: 0,
-      });
+    const applyAt = (text: string) => applyText(text, { threads: 0 });
     const rows = async () =>
       (
         await db
@@ -1079,8 +1046,7 @@ thresholds: { mql: 50 }
 
   it('rebuilds the score index on SQLite when a change moves most scores, and lists by score as before', async () => {
     const db = t.runtime.storage.db;
-    const applyAt = (text: string) =>
-      applyModel(db, { workspaceId: t.workspaceId, timeZone: 'UTC', model: compiled(text), source: text, now: NOW });
+    const applyAt = (text: string) => applyText(text);
     const scores = async () =>
       new Map(
         (
