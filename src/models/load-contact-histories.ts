@@ -356,7 +356,7 @@ export function readContactRow(
   );
   const events = tuples
     .filter((t) => eventMayMatch(only, t[0] as string, t[1] as string | null, t[2] as string | null))
-    .map((t) => eventOf(t, fields, 0));
+    .map((t) => eventOf(t, fields, from));
   return { history: { ...contact, events, span }, digest };
 }
 

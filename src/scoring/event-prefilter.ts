@@ -1,3 +1,4 @@
+import { testText } from './match-condition.js';
 import type { ScoringModel, TextTest } from './scoring-model.js';
 
 /** A test on an event's name or path that a database can run: equal to, or starting with, a text (case-sensitive). */
@@ -34,8 +35,8 @@ function stored(test: TextTest | null): StoredTextTest | null {
 }
 
 /**
- * Whether an event meets one of the alternatives (`eventPrefilter`): the same test the history read runs in the
- * database, for events read without it (an event digest). Null alternatives: every event.
+ * Whether an event meets one of the alternatives (`eventPrefilter`), with the rules' own text test (`testText`): what
+ * the history read tests in the database, for events read without it (an event digest). Null alternatives: every event.
  * @example eventMayMatch([{ type: 'page', name: null, path: { op: 'prefix', value: '/pricing' } }], 'page', null, '/pricing/team') // true
  */
 export function eventMayMatch(
@@ -46,12 +47,9 @@ export function eventMayMatch(
 ): boolean {
   if (alternatives === null) return true;
   return alternatives.some(
-    (a) => (a.type === null || a.type === type) && textMeets(a.name, name) && textMeets(a.path, path),
+    (a) =>
+      (a.type === null || a.type === type) &&
+      (a.name === null || testText(a.name, name)) &&
+      (a.path === null || testText(a.path, path)),
   );
-}
-
-function textMeets(test: StoredTextTest | null, value: string | null): boolean {
-  if (test === null) return true;
-  if (value === null) return false;
-  return test.op === 'equals' ? value === test.value : value.startsWith(test.value);
 }

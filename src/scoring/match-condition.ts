@@ -75,7 +75,8 @@ export function matchTraits(condition: TraitCondition, traits: Record<string, un
   }
 }
 
-function testText(test: TextTest, value: string | null): boolean {
+/** A rule's test on an event's text (name, path, URL); case-sensitive, and a missing text meets none. */
+export function testText(test: TextTest, value: string | null): boolean {
   if (value === null) return false;
   switch (test.op) {
     case 'equals':
