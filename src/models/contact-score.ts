@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { explainScore } from '../scoring/explain-score.js';
 import { recordedChanges } from '../scoring/recorded-changes.js';
-import type { ScoreState } from '../scoring/score-state.js';
+import { decodeScoreState } from '../scoring/score-state-codec.js';
 import type { Database } from '../storage/database-schema.js';
 import { activeModel } from './active-model.js';
 import { nameChangeEvents } from './name-change-events.js';
@@ -57,7 +57,7 @@ export async function contactScore(
       .orderBy('seq')
       .execute(),
   ]);
-  const state = stateRow ? (JSON.parse(stateRow.state) as ScoreState) : null;
+  const state = stateRow ? decodeScoreState(stateRow.state) : null;
   // A rescore's changes come packed, their events named here; live scoring's rows follow them.
   const recorded = stateRow
     ? await nameChangeEvents(db, workspaceId, contactId, active.model, recordedChanges(stateRow))

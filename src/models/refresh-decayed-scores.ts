@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { PRE_MQL_STAGES } from '../lifecycle/stages.js';
 import type { ContactScoreUpdate } from '../scoring/plan-live-scoring.js';
 import { emptyOutput, observe } from '../scoring/score-contact.js';
-import type { ScoreState } from '../scoring/score-state.js';
+import { decodeScoreState } from '../scoring/score-state-codec.js';
 import type { Database } from '../storage/database-schema.js';
 import { scoreUpdateRows } from '../storage/live-scoring-rows.js';
 import { activeModel } from './active-model.js';
@@ -56,7 +56,7 @@ export async function refreshDecayedScores(
       const updates: ContactScoreUpdate[] = [];
       for (const row of rows) {
         result.checked++;
-        const state = JSON.parse(row.state) as ScoreState;
+        const state = decodeScoreState(row.state);
         if (state.buckets.length === 0) continue;
         const out = emptyOutput();
         const reading = observe(model, state, now, null, out);

@@ -177,8 +177,11 @@ export interface ContactScoresTable {
   workspace_id: string;
   model_version: number;
   contact_id: string;
-  /** ScoreState as JSON. */
-  state: string;
+  /**
+   * ScoreState in binary (`encodeScoreState`); rows written before it hold JSON, read as text on SQLite and as its
+   * UTF-8 bytes on PostgreSQL (`decodeScoreState` reads both).
+   */
+  state: string | Uint8Array;
   total: number;
   fit: number;
   engagement: number;

@@ -5,7 +5,7 @@ import type { IngestPlan } from '../ingest/plan-ingest.js';
 import { PRE_MQL_STAGES } from '../lifecycle/stages.js';
 import { type ContactScoreUpdate, planLiveScoring, type TouchedContact } from '../scoring/plan-live-scoring.js';
 import type { ContactHistory } from '../scoring/replay-contact.js';
-import type { ScoreState } from '../scoring/score-state.js';
+import { decodeScoreState, encodeScoreState } from '../scoring/score-state-codec.js';
 import type { ScoreChange, ScoringEvent } from '../scoring/scoring-event.js';
 import type { ScoringModel } from '../scoring/scoring-model.js';
 import type { ContactScoresTable, OutboxTable, ScoreChangesTable } from './database-schema.js';
@@ -77,7 +77,7 @@ export interface LoadedContactScore {
   id: string;
   traits: string;
   stage: string;
-  state: string | null;
+  state: string | Uint8Array | null;
   next_seq: number | null;
 }
 
@@ -90,7 +90,7 @@ export function touchedContacts(
     const summary = summaries.get(row.id)!;
     return {
       contactId: row.id,
-      prior: row.state === null ? null : { state: JSON.parse(row.state) as ScoreState, nextSeq: Number(row.next_seq) },
+      prior: row.state === null ? null : { state: decodeScoreState(row.state), nextSeq: Number(row.next_seq) },
       stage: row.stage,
       traits: JSON.parse(row.traits) as Record<string, unknown>,
       traitsAt: summary.traitsAt ?? now,
@@ -132,7 +132,7 @@ export function scoreChangeRow(
   };
 }
 
-/** A contact's contact_scores row under one version, its state as JSON. */
+/** A contact's contact_scores row under one version, its state in binary (`encodeScoreState`). */
 export function scoreRow(
   workspaceId: string,
   version: number,
@@ -143,7 +143,7 @@ export function scoreRow(
     workspace_id: workspaceId,
     model_version: version,
     contact_id: u.contactId,
-    state: JSON.stringify(u.state),
+    state: encodeScoreState(u.state),
     total: u.total,
     fit: u.fit,
     engagement: u.engagement,

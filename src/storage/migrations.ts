@@ -713,6 +713,19 @@ const eventDigests: Migration = {
   },
 };
 
+/**
+ * A contact's score state is stored in binary (`encodeScoreState`), about a third of the room of its JSON, which was
+ * the largest part of what a rescore writes (bench/RESULTS.md). SQLite stores the bytes in the column as it is (its
+ * types are the values'); PostgreSQL's column becomes `bytea`, each JSON state kept as its UTF-8 bytes, which
+ * `decodeScoreState` still reads.
+ */
+const binaryScoreState: Migration = {
+  async up(db: Kysely<unknown>) {
+    if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+    await sql`alter table contact_scores alter column state type bytea using convert_to(state, 'UTF8')`.execute(db);
+  },
+};
+
 const provider: MigrationProvider = {
   async getMigrations() {
     return {
@@ -730,6 +743,7 @@ const provider: MigrationProvider = {
       '0012-change-log': changeLog,
       '0013-stage-times-on-insert': stageTimesOnInsert,
       '0014-event-digests': eventDigests,
+      '0015-binary-score-state': binaryScoreState,
     };
   },
 };

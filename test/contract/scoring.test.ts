@@ -13,6 +13,7 @@ import { encodeEventDigest } from '../../src/scoring/event-digest-codec.js';
 import { eventFieldsRead } from '../../src/scoring/event-fields-read.js';
 import { eventPrefilter } from '../../src/scoring/event-prefilter.js';
 import { parseModelFile } from '../../src/scoring/parse-model-file.js';
+import { decodeScoreState } from '../../src/scoring/score-state-codec.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { testEngine } from '../support/test-storage.js';
 
@@ -724,16 +725,22 @@ thresholds: { mql: 50 }
     const expected = rescoreRows(setup, every)
       .scores.map((row) => ({
         contact_id: row.contact_id,
-        state: row.state,
+        state: decodeScoreState(row.state),
         total: row.total,
         packed_changes: row.packed_changes ?? null,
         change_log: hex(row.change_log),
       }))
       .sort((a, b) => (a.contact_id < b.contact_id ? -1 : 1));
-    expect(stored.map((row) => ({ ...row, total: Number(row.total), change_log: hex(row.change_log) }))).toEqual(
-      expected,
-    );
-    const state = JSON.parse(stored.find((row) => row.contact_id === id)!.state) as { lastEventAt: number };
+    const readBack = stored.map((row) => ({
+      ...row,
+      state: decodeScoreState(row.state),
+      total: Number(row.total),
+      change_log: hex(row.change_log),
+    }));
+    expect(readBack).toEqual(expected);
+    // Stored in binary (`encodeScoreState`), not as JSON.
+    expect(stored.every((row) => row.state instanceof Uint8Array && row.state[0] === 1)).toBe(true);
+    const state = readBack.find((row) => row.contact_id === id)!.state;
     expect(state.lastEventAt).toBe(Date.parse(iso(NOW - DAY)));
     const s = await score(id);
     expect(s.contributions.map((c) => c.ruleId).sort()).toEqual(['demo', 'emoji', 'pricing', 'senior', 'underscore']);

@@ -19,7 +19,8 @@ import { recordedChanges, unpackChanges } from '../../src/scoring/recorded-chang
 import { replayContact } from '../../src/scoring/replay-contact.js';
 import { scoreAt } from '../../src/scoring/score-at.js';
 import { applyEvent, applyTraits, emptyOutput } from '../../src/scoring/score-contact.js';
-import { emptyScoreState } from '../../src/scoring/score-state.js';
+import { emptyScoreState, type ScoreState } from '../../src/scoring/score-state.js';
+import { decodeScoreState, encodeScoreState } from '../../src/scoring/score-state-codec.js';
 import type { ScoreChange, ScoringEvent } from '../../src/scoring/scoring-event.js';
 import type { ScoringModel } from '../../src/scoring/scoring-model.js';
 import { prefixEnd } from '../../src/storage/sqlite/prefix-end.js';
@@ -549,6 +550,67 @@ describe('event digest', () => {
     const digest = encodeEventDigest([{ type: 'page', name: 'A', path: '/a', at: 1000 }]);
     expect(() => decode({ ...digest, data: digest.data.subarray(0, digest.data.length - 1) })).toThrow(/cut off/);
     expect(() => decode({ ...digest, terms: '["page"]' })).toThrow(/not listed/);
+  });
+});
+
+describe('score state codec', () => {
+  const number = fc.oneof(
+    fc.integer({ min: -(2 ** 53), max: 2 ** 53 }),
+    fc.double(),
+    fc.constantFrom(0, -0, 2 ** 51 - 1, 2 ** 51, -(2 ** 51), 1.5),
+  );
+  const id = fc.string({ unit: 'binary', maxLength: 6 });
+  const state = fc.record({
+    fit: fc.dictionary(id, number),
+    buckets: fc.array(fc.record({ group: id, halfLifeDays: fc.option(number), value: number, at: number }), {
+      maxLength: 4,
+    }),
+    counts: fc.dictionary(
+      id,
+      fc.record({ ever: number, day: fc.string(), inDay: number, week: fc.string(), inWeek: number }),
+    ),
+    category: fc.option(fc.constantFrom('customer', 'competitor', 'partner', 'non_potential')),
+    lastEventAt: number,
+    armed: fc.dictionary(id, fc.boolean()),
+    grade: fc.option(fc.string({ maxLength: 3 })),
+    status: fc.option(fc.constantFrom('mql', 'nurture', 'unqualified', 'none')),
+  }) as fc.Arbitrary<ScoreState>;
+
+  it('gives back every state exactly, keys in their order, -0, NaN and large numbers included', () => {
+    fc.assert(
+      fc.property(state, (s) => {
+        const back = decodeScoreState(encodeScoreState(s));
+        expect(back).toEqual(s);
+        expect(Object.keys(back.fit)).toEqual(Object.keys(s.fit));
+        expect(Object.keys(back.counts)).toEqual(Object.keys(s.counts));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('stores a replayed state in a third of the room of its JSON, and still reads JSON stored before', () => {
+    const events = Array.from({ length: 40 }, (_, i) =>
+      i % 3 === 0
+        ? track(i % 2 ? 'Demo Requested' : 'Webinar A', T0 + i * DAY, { minutes: 45 })
+        : page(i % 2 ? '/pricing' : '/blog/x', T0 + i * DAY),
+    );
+    const history = { traits: { job_title: 'CEO', industry: 'software', company_size: 120 }, createdAt: T0, events };
+    const { state: replayed } = replayContact(model(), history, clock, T0 + 60 * DAY);
+    const json = JSON.stringify(replayed);
+    const packed = encodeScoreState(replayed);
+    expect(replayed.buckets.length).toBeGreaterThan(0);
+    expect(packed.length * 2.5).toBeLessThan(json.length);
+    expect(decodeScoreState(packed)).toEqual(replayed);
+    // Rows written before the binary form: JSON text (SQLite), or its UTF-8 bytes (PostgreSQL's bytea column).
+    expect(decodeScoreState(json)).toEqual(replayed);
+    expect(decodeScoreState(new TextEncoder().encode(json))).toEqual(replayed);
+  });
+
+  it('refuses a damaged state', () => {
+    const packed = encodeScoreState({ ...emptyScoreState(), fit: { senior: 20 }, grade: 'B2' });
+    expect(() => decodeScoreState(packed.subarray(0, packed.length - 1))).toThrow(/cut off/);
+    expect(() => decodeScoreState(Uint8Array.of(...packed, 0))).toThrow(/left over/);
+    expect(() => decodeScoreState(Uint8Array.of(9, ...packed.subarray(1)))).toThrow(/unknown format 9/);
   });
 });
 

@@ -15,7 +15,7 @@ const SCORE_COLUMNS: Column[] = [
   ['workspace_id', 'text'],
   ['model_version', 'integer'],
   ['contact_id', 'text'],
-  ['state', 'text'],
+  ['state', 'bytea'],
   ['total', 'double precision'],
   ['fit', 'double precision'],
   ['engagement', 'double precision'],

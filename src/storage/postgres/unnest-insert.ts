@@ -1,7 +1,7 @@
 import type pg from 'pg';
 
 /** [column, PostgreSQL type] */
-export type Column = readonly [name: string, type: 'text' | 'bigint' | 'integer' | 'double precision'];
+export type Column = readonly [name: string, type: 'text' | 'bigint' | 'integer' | 'double precision' | 'bytea'];
 
 /**
  * A multi-row INSERT with one array parameter per column (`unnest`), so a batch of any size is one statement
