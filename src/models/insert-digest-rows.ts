@@ -14,13 +14,9 @@ const texts = new Map<number, string>();
  * @example for (const insert of digestInserts(rows)) db.prepare(insert.sql).run(insert.values)
  */
 export function digestInserts(rows: readonly EventDigestsTable[]): Generator<{ sql: string; values: unknown[] }> {
-  return chunkedInserts(rows, ROWS_PER_INSERT, insertText, (row) => [
-    row.workspace_id,
-    row.contact_id,
-    row.gen,
-    row.terms,
-    row.data,
-  ]);
+  return chunkedInserts(rows, ROWS_PER_INSERT, insertText, (row, into) => {
+    into.push(row.workspace_id, row.contact_id, row.gen, row.terms, row.data);
+  });
 }
 
 function insertText(rows: number): string {
