@@ -1096,4 +1096,44 @@ thresholds: { mql: 50 }
     const expected = [...after].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? 1 : -1)).map(([id]) => id);
     expect(await listed()).toEqual(expected);
   });
+
+  it('reads a score state stored as JSON before the binary form, and live scoring carries on from it', async () => {
+    const db = t.runtime.storage.db;
+    const { version } = await apply(1);
+    const hot = await byEmail('hot@acme.io');
+    const stored = () =>
+      db
+        .selectFrom('contact_scores')
+        .select('state')
+        .where('workspace_id', '=', t.workspaceId)
+        .where('model_version', '=', version)
+        .where('contact_id', '=', hot.id)
+        .executeTakeFirstOrThrow();
+    const before = await score(hot.id, NOW);
+    // As migration 0015 leaves a state written before it: JSON text on SQLite, its UTF-8 bytes on PostgreSQL.
+    const json = JSON.stringify(decodeScoreState((await stored()).state));
+    await db
+      .updateTable('contact_scores')
+      .set({ state: testEngine === 'postgres' ? Buffer.from(json) : json })
+      .where('workspace_id', '=', t.workspaceId)
+      .where('model_version', '=', version)
+      .where('contact_id', '=', hot.id)
+      .execute();
+    expect(await score(hot.id, NOW)).toEqual(before);
+    const now = await score(hot.id);
+    const demoAt = Date.now();
+    expect(
+      (
+        await send([
+          { type: 'track', messageId: mid(), userId: 'hot', event: 'Demo Requested', timestamp: iso(demoAt) },
+        ])
+      ).statusCode,
+    ).toBe(200);
+    const after = await score(hot.id);
+    // The demo request's 30 points, beside what decayed in the moments between the two reads.
+    expect(after.total - now.total).toBeCloseTo(30, 2);
+    const state = (await stored()).state;
+    expect(state instanceof Uint8Array && state[0] === 1).toBe(true);
+    expect(decodeScoreState(state).lastEventAt).toBe(demoAt);
+  });
 });
