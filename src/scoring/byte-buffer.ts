@@ -41,6 +41,18 @@ export class ByteWriter {
     this.varint(x >= 0 ? x * 2 : -x * 2 - 1);
   }
 
+  /**
+   * Any number, saying itself which form it takes: an integer (`isInteger`) as a varint of twice its zigzag form,
+   * anything else as the varint 1 and a float64.
+   */
+  tagged(x: number): void {
+    if (isInteger(x)) this.varint(x >= 0 ? x * 4 : -x * 4 - 2);
+    else {
+      this.byte(TAGGED_FLOAT);
+      this.float(x);
+    }
+  }
+
   uuid(s: string): void {
     this.room(16);
     for (let i = 0; i < 36; i++) {
@@ -123,8 +135,12 @@ export class ByteReader {
   }
 
   integer(): number {
-    const z = this.varint();
-    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    return unzigzag(this.varint());
+  }
+
+  tagged(): number {
+    const v = this.varint();
+    return v === TAGGED_FLOAT ? this.float() : unzigzag(v / 2);
   }
 
   uuid(): string {
@@ -153,6 +169,17 @@ export class ByteReader {
   private need(n: number): void {
     if (this.at + n > this.bytes.length) throw new Error(`${this.what}: cut off`);
   }
+}
+
+/** Integers the zigzag varint holds exactly (their doubled magnitude stays a safe integer, twice doubled for `tagged`). */
+export function isInteger(x: number): boolean {
+  return Number.isInteger(x) && Math.abs(x) < 2 ** 51 && !Object.is(x, -0);
+}
+
+const TAGGED_FLOAT = 1;
+
+function unzigzag(z: number): number {
+  return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
 }
 
 function hexValue(c: number): number {

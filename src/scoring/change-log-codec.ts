@@ -1,4 +1,4 @@
-import { ByteReader, ByteWriter } from './byte-buffer.js';
+import { ByteReader, ByteWriter, isInteger } from './byte-buffer.js';
 import type { ScoreChange } from './scoring-event.js';
 
 /**
@@ -116,11 +116,6 @@ const POINTS = 1;
 const EVENT_TEXT = 2;
 const EVENT_UUID = 4;
 const TIME_FLOAT = 8;
-
-/** Integers the zigzag varint holds exactly (their doubled magnitude stays a safe integer). */
-function isInteger(x: number): boolean {
-  return Number.isInteger(x) && Math.abs(x) < 2 ** 51 && !Object.is(x, -0);
-}
 
 /** A lower-case UUID in its canonical 8-4-4-4-12 form, the only one that comes back from 16 bytes as it was. */
 function isUuid(s: string): boolean {

@@ -8,11 +8,12 @@ import type { LeadCategory, LeadStatus } from './scoring-model.js';
  * 390 bytes a contact on the scoring bench) was the largest part of what it wrote (bench/RESULTS.md). Written by
  * hand, as the change log is (`encodeChangeLog`): a general serialiser would store every key or need a schema.
  *
- * Layout (a varint is seven bits a byte, low first; a string a varint byte length and UTF-8; a number is a varint of
- * twice its zigzag form when it is an integer below 2^51 in size, else the byte 1 and a little-endian float64):
+ * Layout (a varint is seven bits a byte, low first; a string a varint byte length and UTF-8; a number is tagged,
+ * `ByteWriter.tagged`: a varint of twice its zigzag form when it is an integer below 2^51 in size, else the byte 1
+ * and a little-endian float64):
  * - format byte 1 (a stored JSON state starts with `{`, byte 123, and stays readable: `decodeScoreState`);
  * - a flags byte (1 category, 2 grade, 4 status), then `lastEventAt` and the flagged texts in that order;
- * - the fit rules: a varint count, then per rule its id and points;
+ * - the fit rules: a varint count, then per rule its id and points (the counts and the arming below likewise);
  * - the buckets: a varint count, then per bucket its group, a byte (1 when it has a half-life) and the half-life,
  *   its value as a float64 and its time;
  * - the counts: a varint count, then per rule its id, `ever`, `day`, `inDay`, `week` and `inWeek`;
@@ -27,44 +28,30 @@ export function encodeScoreState(state: ScoreState): Uint8Array {
       (state.grade === null ? 0 : HAS_GRADE) |
       (state.status === null ? 0 : HAS_STATUS),
   );
-  putNumber(out, state.lastEventAt);
+  out.tagged(state.lastEventAt);
   if (state.category !== null) out.text(state.category);
   if (state.grade !== null) out.text(state.grade);
   if (state.status !== null) out.text(state.status);
-  const fit = Object.keys(state.fit);
-  out.varint(fit.length);
-  for (const id of fit) {
-    out.text(id);
-    putNumber(out, state.fit[id]!);
-  }
+  putRecord(out, state.fit, (points) => out.tagged(points));
   out.varint(state.buckets.length);
   for (const b of state.buckets) {
     out.text(b.group);
     if (b.halfLifeDays === null) out.byte(0);
     else {
       out.byte(1);
-      putNumber(out, b.halfLifeDays);
+      out.tagged(b.halfLifeDays);
     }
     out.float(b.value);
-    putNumber(out, b.at);
+    out.tagged(b.at);
   }
-  const counts = Object.keys(state.counts);
-  out.varint(counts.length);
-  for (const id of counts) {
-    const c = state.counts[id]!;
-    out.text(id);
-    putNumber(out, c.ever);
+  putRecord(out, state.counts, (c) => {
+    out.tagged(c.ever);
     out.text(c.day);
-    putNumber(out, c.inDay);
+    out.tagged(c.inDay);
     out.text(c.week);
-    putNumber(out, c.inWeek);
-  }
-  const armed = Object.keys(state.armed);
-  out.varint(armed.length);
-  for (const id of armed) {
-    out.text(id);
-    out.byte(state.armed[id] ? 1 : 0);
-  }
+    out.tagged(c.inWeek);
+  });
+  putRecord(out, state.armed, (armed) => out.byte(armed ? 1 : 0));
   return out.done();
 }
 
@@ -79,37 +66,28 @@ export function decodeScoreState(stored: string | Uint8Array): ScoreState {
   const format = input.byte();
   if (format !== FORMAT) throw new Error(`score state: unknown format ${format}`);
   const flags = input.byte();
-  const lastEventAt = getNumber(input);
+  const lastEventAt = input.tagged();
   const category = flags & HAS_CATEGORY ? (input.text() as LeadCategory) : null;
   const grade = flags & HAS_GRADE ? input.text() : null;
   const status = flags & HAS_STATUS ? (input.text() as LeadStatus) : null;
-  const fit: Record<string, number> = {};
-  for (let n = input.varint(); n > 0; n--) {
-    const id = input.text();
-    fit[id] = getNumber(input);
-  }
+  const fit = getRecord(input, () => input.tagged());
   const buckets: DecayBucket[] = [];
   for (let n = input.varint(); n > 0; n--) {
     const group = input.text();
-    const halfLifeDays = input.byte() === 1 ? getNumber(input) : null;
-    buckets.push({ group, halfLifeDays, value: input.float(), at: getNumber(input) });
+    const halfLifeDays = input.byte() === 1 ? input.tagged() : null;
+    buckets.push({ group, halfLifeDays, value: input.float(), at: input.tagged() });
   }
-  const counts: Record<string, RuleCount> = {};
-  for (let n = input.varint(); n > 0; n--) {
-    const id = input.text();
-    counts[id] = {
-      ever: getNumber(input),
+  const counts = getRecord(
+    input,
+    (): RuleCount => ({
+      ever: input.tagged(),
       day: input.text(),
-      inDay: getNumber(input),
+      inDay: input.tagged(),
       week: input.text(),
-      inWeek: getNumber(input),
-    };
-  }
-  const armed: Record<string, boolean> = {};
-  for (let n = input.varint(); n > 0; n--) {
-    const id = input.text();
-    armed[id] = input.byte() === 1;
-  }
+      inWeek: input.tagged(),
+    }),
+  );
+  const armed = getRecord(input, () => input.byte() === 1);
   if (!input.atEnd()) throw new Error('score state: bytes left over');
   return { fit, buckets, counts, category, lastEventAt, armed, grade, status };
 }
@@ -119,23 +97,24 @@ const JSON_START = 0x7b;
 const HAS_CATEGORY = 1;
 const HAS_GRADE = 2;
 const HAS_STATUS = 4;
-const FLOAT = 1;
-const LARGEST_INTEGER = 2 ** 51;
 
-function putNumber(out: ByteWriter, x: number): void {
-  if (Number.isInteger(x) && Math.abs(x) < LARGEST_INTEGER && !Object.is(x, -0)) {
-    out.varint(x >= 0 ? x * 4 : -x * 4 - 2);
-  } else {
-    out.byte(FLOAT);
-    out.float(x);
+/** A record keyed by rule or trigger id: its size, then each id and its value (`put`). */
+function putRecord<T>(out: ByteWriter, record: Record<string, T>, put: (value: T) => void): void {
+  const ids = Object.keys(record);
+  out.varint(ids.length);
+  for (const id of ids) {
+    out.text(id);
+    put(record[id]!);
   }
 }
 
-function getNumber(input: ByteReader): number {
-  const v = input.varint();
-  if (v === FLOAT) return input.float();
-  const z = v / 2;
-  return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+function getRecord<T>(input: ByteReader, get: () => T): Record<string, T> {
+  const record: Record<string, T> = {};
+  for (let n = input.varint(); n > 0; n--) {
+    const id = input.text();
+    record[id] = get();
+  }
+  return record;
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
