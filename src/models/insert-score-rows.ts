@@ -57,7 +57,8 @@ export function* chunkedInserts<T>(
 ): Generator<{ sql: string; values: unknown[] }> {
   for (let i = 0; i < rows.length; i += perInsert) {
     const end = Math.min(i + perInsert, rows.length);
-    // Pushed into one list: `flatMap` of an array per row took twice as long (100,000 score rows: 0.2 s against 0.09 s).
+    // Pushed into one list: `flatMap` of an array per row took twice as long (100,000 score rows: 0.2 s against
+    // 0.09 s).
     const flat: unknown[] = [];
     for (let r = i; r < end; r++) values(rows[r]!, flat);
     yield { sql: text(end - i), values: flat };

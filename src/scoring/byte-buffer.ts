@@ -171,7 +171,7 @@ export class ByteReader {
   }
 }
 
-/** Integers the zigzag varint holds exactly (their doubled magnitude stays a safe integer, twice doubled for `tagged`). */
+/** Integers the zigzag varint holds exactly: their magnitude doubled, and doubled again by `tagged`, stays safe. */
 export function isInteger(x: number): boolean {
   return Number.isInteger(x) && Math.abs(x) < 2 ** 51 && !Object.is(x, -0);
 }
