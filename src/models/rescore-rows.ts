@@ -99,6 +99,7 @@ export function rescoreRead(setup: RescoreSetup): HistoryOptions {
     until: now,
     eventIds: false,
     buildDigests: setup.digests === true,
+    engagement: model.engagement,
   };
 }
 

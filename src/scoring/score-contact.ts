@@ -232,8 +232,11 @@ export function addEventPoints(
   let day: string | null = null;
   let week = '';
   let matched = false;
-  for (const rule of model.engagement) {
-    if (!matchEvent(rule.when, event)) continue;
+  const rules = model.engagement;
+  const known = event.matches;
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i]!;
+    if (!(known === undefined ? matchEvent(rule.when, event) : known[i])) continue;
     if (rule.limit) {
       if (day === null) {
         day = clock.dayOf(event.at);

@@ -13,6 +13,12 @@ export interface ScoringEvent {
   properties: Record<string, unknown>;
   /** Epoch milliseconds (clock-skew corrected). */
   at: number;
+  /**
+   * Whether the event meets each of the replayed model's engagement rules, in the model's order, where the reader
+   * worked that out with `matchEvent` once for all of a contact's events of one type, name and path (a rescore's
+   * events from a digest: `HistoryOptions.engagement`); the rules are tested per event where it is left out.
+   */
+  matches?: readonly boolean[];
 }
 
 /** One recorded contribution: why a contact's score moved. The rows of a contact replay to its score at any time. */

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { readContactRow } from '../../src/models/load-contact-histories.js';
+import { rescoreRead } from '../../src/models/rescore-rows.js';
 import { accountScores } from '../../src/scoring/account-score.js';
 import { assignChangeEvents, unnamedChangeTimes } from '../../src/scoring/assign-change-events.js';
 import {
@@ -13,6 +15,7 @@ import { compilePattern } from '../../src/scoring/compile-pattern.js';
 import { decodeEventDigest, encodeEventDigest } from '../../src/scoring/event-digest-codec.js';
 import { eventMayMatch, eventPrefilter } from '../../src/scoring/event-prefilter.js';
 import { explainScore } from '../../src/scoring/explain-score.js';
+import { matchEvent } from '../../src/scoring/match-condition.js';
 import { formatModelError } from '../../src/scoring/model-error.js';
 import { parseModelFile } from '../../src/scoring/parse-model-file.js';
 import { recordedChanges, unpackChanges } from '../../src/scoring/recorded-changes.js';
@@ -544,6 +547,97 @@ describe('event digest', () => {
       }),
       { numRuns: 500 },
     );
+  });
+  it("tells a rescore which rules each of a digest's events meets, and the replay scores the same with it", () => {
+    // Rules that test only type, name and path (a digest keeps nothing else): prefixes, a regex on the path that
+    // overlaps a prefix, a name regex, an exact name, a negative rule, a capped group and limits.
+    const digestModel = model(`name: digest
+half_life_days: 10
+engagement:
+  - id: pricing
+    when: { event: page, path: { prefix: /pricing } }
+    points: 15
+    limit: { per: day, times: 1 }
+  - id: team-plans
+    when: { event: page, path: { matches: "^/pricing/(team|enterprise)$" } }
+    points: 7
+  - id: webinar
+    when: { event: track, name: { matches: "^Webinar" } }
+    points: 10
+    limit: { per: week, times: 2 }
+  - id: demo
+    when: { event: Demo Requested }
+    points: 25
+    limit: { per: ever }
+  - id: careers
+    when: { event: page, path: { prefix: /careers } }
+    points: -5
+  - id: blog
+    group: content
+    when: { event: page, path: { prefix: /blog } }
+    points: 5
+caps:
+  content: 10
+thresholds: { mql: 40 }
+`);
+    const setup = { model: digestModel, version: 1, workspaceId: 'w', timeZone: 'UTC', now: T0 + 70 * DAY };
+    const read = rescoreRead(setup);
+    expect(read.engagement).toBe(digestModel.engagement);
+    const { engagement: _, ...withoutRules } = read;
+    const event = fc.record({
+      kind: fc.constantFrom(
+        '/pricing',
+        '/pricing/team',
+        '/pricing/enterprise',
+        '/blog/x',
+        '/careers',
+        '/other',
+        'Demo Requested',
+        'Webinar A',
+        'Webinar B',
+        'Other',
+      ),
+      day: fc.integer({ min: 0, max: 80 }),
+      ms: fc.integer({ min: 0, max: 5 }),
+    });
+    let carried = 0;
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 40 }), (list) => {
+        const events = list
+          .map((e) => ({
+            type: e.kind.startsWith('/') ? 'page' : 'track',
+            name: e.kind.startsWith('/') ? null : e.kind,
+            path: e.kind.startsWith('/') ? e.kind : null,
+            at: T0 + e.day * DAY + e.ms,
+          }))
+          .sort((a, b) => a.at - b.at);
+        const digest = encodeEventDigest(events);
+        const row = {
+          id: 'c1',
+          traits: '{}',
+          created_at: T0,
+          stage: 'contact',
+          events: null,
+          digest_terms: digest.terms,
+          digest_data: digest.data,
+        };
+        const told = readContactRow(row, read).history;
+        const tested = readContactRow(row, withoutRules).history;
+        expect(tested.events.every((e) => e.matches === undefined)).toBe(true);
+        expect(told.events.map(({ matches: _m, ...e }) => e)).toEqual(tested.events);
+        for (const e of told.events) {
+          expect(e.matches).toEqual(digestModel.engagement.map((rule) => matchEvent(rule.when, e)));
+          carried += 1;
+        }
+        const clockAt = setup.now;
+        const a = replayContact(digestModel, told, clock, clockAt, { crossings: false });
+        const b = replayContact(digestModel, tested, clock, clockAt, { crossings: false });
+        expect(a.state).toEqual(b.state);
+        expect(a.output.changes).toEqual(b.output.changes);
+      }),
+      { numRuns: 500 },
+    );
+    expect(carried).toBeGreaterThan(1000);
   });
   it('refuses a time that is not a whole millisecond, and a damaged digest', () => {
     expect(() => encodeEventDigest([{ type: 'page', name: null, path: null, at: 1.5 }])).toThrow(/not an integer/);
