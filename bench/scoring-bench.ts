@@ -347,6 +347,7 @@ async function rescoreOn(engine: Engine, config: Config, contacts: Contact[]) {
     let lastReport = 0;
     const result = await applyModel(storage.db, {
       file: storage.file,
+      bulkScores: storage.bulkScores,
       workspaceId: ws.id,
       timeZone: 'UTC',
       model: parsed.model,

@@ -276,6 +276,7 @@ withDb(
           if (!parsed.ok) throw new Error('the built-in demo model does not parse');
           await applyModel(runtime.storage.db, {
             file: runtime.storage.file,
+            bulkScores: runtime.storage.bulkScores,
             workspaceId: ws.id,
             timeZone: ws.timeZone,
             model: parsed.model,

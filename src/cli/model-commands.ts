@@ -50,6 +50,7 @@ export function registerModelCommands<T extends { workspace?: string }>(
       const progress = createLazyProgress('rescore contacts');
       const result = await applyModel(runtime.storage.db, {
         file: runtime.storage.file,
+        bulkScores: runtime.storage.bulkScores,
         workspaceId: ws.id,
         timeZone: ws.timeZone,
         model: compiled,

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { ChannelRule } from '../config.js';
 import type { IngestEvent } from '../ingest/ingest-event.js';
-import type { Database } from './database-schema.js';
+import type { ContactScoresTable, Database } from './database-schema.js';
 
 export interface WorkspaceBatch {
   workspaceId: string;
@@ -24,6 +24,11 @@ export interface Storage {
   readonly db: Kysely<Database>;
   /** The SQLite database's file, which other threads open connections of their own to; null on PostgreSQL. */
   readonly file: string | null;
+  /**
+   * Stores a rescore's contact_scores rows, outside any transaction, faster than INSERTs where the engine has a bulk
+   * path (PostgreSQL: binary COPY, `copyScoreRows`); null on SQLite, whose rescore workers store their own pages.
+   */
+  readonly bulkScores: ((rows: readonly ContactScoresTable[]) => Promise<void>) | null;
   ingest(batches: WorkspaceBatch[]): Promise<IngestOutcome[]>;
   /** True when the database answers a trivial query. */
   ping(): Promise<boolean>;

@@ -748,7 +748,7 @@ thresholds: { mql: 50 }
 
   it('replays in worker threads exactly as on the calling thread', async () => {
     const text = MODEL(1);
-    const applyWith = (options: { threads: number; file?: string | null }) => applyText(text, options);
+    const applyWith = (options: Pick<ApplyModelRequest, 'threads' | 'file' | 'bulkScores'>) => applyText(text, options);
     // Each version's rows are read right after its apply: an apply prunes the versions before the previous one.
     const here = await applyWith({ threads: 0 });
     const expected = await versionRows(here.version);
@@ -771,6 +771,22 @@ thresholds: { mql: 50 }
     expect(expected.every((row) => row.packed_changes === null)).toBe(true);
     expect(threadedRows).toEqual(expected);
     expect(await versionRows(reading.version)).toEqual(expected);
+    // The storage's bulk path for the rows (PostgreSQL: binary COPY; none on SQLite) stores the very same rows.
+    expect(t.runtime.storage.bulkScores === null).toBe(t.runtime.storage.engine === 'sqlite');
+    const bulk = await applyWith({ threads: 2, bulkScores: t.runtime.storage.bulkScores });
+    expect(bulk.contacts).toBe(here.contacts);
+    expect(await versionRows(bulk.version)).toEqual(expected);
+    if (t.runtime.storage.bulkScores) {
+      // A COPY the server refuses (rows that are there already) fails as a whole, and the pool carries on.
+      const stored = await t.runtime.storage.db
+        .selectFrom('contact_scores')
+        .selectAll()
+        .where('workspace_id', '=', t.workspaceId)
+        .where('model_version', '=', bulk.version)
+        .execute();
+      await expect(t.runtime.storage.bulkScores(stored)).rejects.toThrow(/duplicate key/);
+      expect(await versionRows(bulk.version)).toEqual(expected);
+    }
   });
 
   it('reads each contact from the event digest its last rescore made, until one of its events changes', async () => {

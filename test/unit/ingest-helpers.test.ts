@@ -102,6 +102,7 @@ describe('group commit isolation', () => {
     engine: 'sqlite' as const,
     db: null as never,
     file: null,
+    bulkScores: null,
     calls: 0,
     async ingest(batches: WorkspaceBatch[]) {
       this.calls++;

@@ -20,6 +20,7 @@ import {
 import { mergeByWorkspace, splitOutcomes } from '../merge-batches.js';
 import { migrateToLatest } from '../migrations.js';
 import type { IngestOutcome, Storage, StorageOptions, WorkspaceBatch } from '../storage.js';
+import { copyScoreRows } from './copy-score-rows.js';
 import { plannerStatistics } from './planner-statistics.js';
 import { createPostgresLiveScoring } from './postgres-live-scoring.js';
 import { type Column, unnestInsert } from './unnest-insert.js';
@@ -284,6 +285,7 @@ export async function openPostgresStorage(url: string, storageOptions: StorageOp
     engine: 'postgres',
     db,
     file: null,
+    bulkScores: (rows) => copyScoreRows(pool, rows),
     async ingest(batches: WorkspaceBatch[]): Promise<IngestOutcome[]> {
       const client = await pool.connect();
       try {

@@ -37,6 +37,7 @@ export async function openSqliteStorage(file: string, options: StorageOptions): 
     db,
     // An in-memory database is this connection's alone.
     file: file === ':memory:' || file === '' ? null : file,
+    bulkScores: null,
     async ingest(batches) {
       return write(batches);
     },
