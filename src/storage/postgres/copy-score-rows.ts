@@ -42,20 +42,18 @@ const ROWS_PER_BUFFER = 2_000;
 export async function copyScoreRows(pool: pg.Pool, rows: readonly ContactScoresTable[]): Promise<void> {
   if (rows.length === 0) return;
   const client = await pool.connect();
-  let failure: Error | undefined;
   try {
     await pipeline(Readable.from(copyBuffers(rows)), client.query(copyFrom(COPY_SQL)));
   } catch (error) {
-    failure = error instanceof Error ? error : new Error(String(error));
+    // A connection whose COPY failed half-way is closed, not handed to anyone else.
+    client.release(error instanceof Error ? error : true);
     throw error;
-  } finally {
-    // A connection whose COPY failed half-way is not handed to anyone else.
-    client.release(failure);
   }
+  client.release();
 }
 
 /** The rows in PostgreSQL's binary COPY format: the header, the rows a buffer at a time, the trailer. */
-export function* copyBuffers(rows: readonly ContactScoresTable[]): Generator<Buffer> {
+function* copyBuffers(rows: readonly ContactScoresTable[]): Generator<Buffer> {
   const header = new CopyWriter(19);
   header.bytes(SIGNATURE);
   header.int32(0); // flags: no OIDs
