@@ -59,17 +59,20 @@ const THREADS_FROM = 10_000;
 const isPostgres = (db: Kysely<Database>) => db.getExecutor().adapter instanceof PostgresAdapter;
 
 /**
- * Stores contact_scores rows (`scoreInserts`); on SQLite the connection keeps each statement prepared
- * (`cacheStatements`).
+ * Stores contact_scores rows through the storage's bulk path where given (`ApplyModelRequest.bulkScores`), else as
+ * INSERTs (`scoreInserts`); on SQLite the connection keeps each statement prepared (`cacheStatements`).
  */
 async function insertScores(
   db: Kysely<Database>,
   rows: ContactScoresTable[],
   digests: EventDigestsTable[] = [],
+  bulk: ApplyModelRequest['bulkScores'] = null,
 ): Promise<void> {
   const dialect = isPostgres(db) ? 'postgres' : 'sqlite';
+  if (bulk) await bulk(rows);
+  const inserts = bulk ? [] : scoreInserts(rows, dialect);
   // Digests come from SQLite rescores only (`RescoreSetup.digests`).
-  for (const insert of [...scoreInserts(rows, dialect), ...digestInserts(digests)]) {
+  for (const insert of [...inserts, ...digestInserts(digests)]) {
     await db.executeQuery(CompiledQuery.raw(insert.sql, insert.values));
   }
 }
@@ -136,10 +139,7 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
   try {
     const store = async (page: RescoredPage) => {
       // Pages the workers read they also stored.
-      if (request.bulkScores) {
-        await request.bulkScores(page.scores);
-        await insertScores(db, [], page.digests);
-      } else await insertScores(db, page.scores, page.digests);
+      await insertScores(db, page.scores, page.digests, request.bulkScores);
       mql += page.mql;
       moved += page.moved;
       changes += page.changes;

@@ -389,18 +389,26 @@ function eventsOfDigest(
     if (at < first) first = at;
     if (at <= until && at > last) last = at;
     let pass = key < 0 ? undefined : passes.get(key);
+    if (pass === false) return;
+    // `matches` is there from the start, so every event has one shape whether it gets matches or not.
+    const event: ScoringEvent = {
+      id: null,
+      type,
+      name,
+      path,
+      url: null,
+      properties: NO_PROPERTIES,
+      at,
+      matches: undefined,
+    };
     if (pass === undefined) {
       pass = eventMayMatch(only, type, name, path);
-      if (pass && engagement) {
-        const event = { id: null, type, name, path, url: null, properties: NO_PROPERTIES, at };
-        pass = engagement.map((rule) => matchEvent(rule.when, event));
-      }
+      if (pass && engagement) pass = engagement.map((rule) => matchEvent(rule.when, event));
       if (key >= 0) passes.set(key, pass);
+      if (pass === false) return;
     }
-    if (pass === true) events.push({ id: null, type, name, path, url: null, properties: NO_PROPERTIES, at });
-    else if (pass !== false) {
-      events.push({ id: null, type, name, path, url: null, properties: NO_PROPERTIES, at, matches: pass });
-    }
+    if (pass !== true) event.matches = pass;
+    events.push(event);
   });
   const span = first === Number.POSITIVE_INFINITY || last === Number.NEGATIVE_INFINITY ? null : { first, last };
   return { events, span };

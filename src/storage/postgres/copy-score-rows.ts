@@ -3,29 +3,11 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { ContactScoresTable } from '../database-schema.js';
+import { CONTACT_SCORE_COLUMNS } from './contact-score-columns.js';
+import type { Column } from './unnest-insert.js';
 
-type ColumnKind = 'text' | 'int4' | 'int8' | 'float8' | 'bytea';
-
-// Every column of contact_scores with its PostgreSQL type, in the COPY's order (the record type makes a missing or
-// unknown column a type error). Binary COPY takes each value in its column's own binary form, so these must be the
-// types the migrations give the columns.
-const COLUMNS: Record<keyof ContactScoresTable, ColumnKind> = {
-  workspace_id: 'text',
-  model_version: 'int4',
-  contact_id: 'text',
-  state: 'bytea',
-  total: 'float8',
-  fit: 'float8',
-  engagement: 'float8',
-  grade: 'text',
-  status: 'text',
-  next_seq: 'int4',
-  scored_at: 'int8',
-  packed_changes: 'text',
-  change_log: 'bytea',
-};
-const NAMES = Object.keys(COLUMNS) as (keyof ContactScoresTable)[];
-const KINDS = NAMES.map((name) => COLUMNS[name]);
+const NAMES = CONTACT_SCORE_COLUMNS.map(([name]) => name as keyof ContactScoresTable);
+const KINDS = CONTACT_SCORE_COLUMNS.map(([, type]) => type);
 const COPY_SQL = `copy contact_scores (${NAMES.map((n) => `"${n}"`).join(', ')}) from stdin (format binary)`;
 
 /** Rows per buffer handed to the stream: about 1 MB of a rescore's rows. */
@@ -102,7 +84,7 @@ class CopyWriter {
   }
 
   /** One value: its length (-1 for null) and its bytes in the column's binary form. */
-  field(kind: ColumnKind, value: unknown): void {
+  field(kind: Column[1], value: unknown): void {
     if (value === null) {
       this.int32(-1);
       return;
@@ -123,16 +105,16 @@ class CopyWriter {
         this.bytes(bytes);
         break;
       }
-      case 'int4':
+      case 'integer':
         this.int32(4);
         this.int32(integer(value, 2 ** 31));
         break;
-      case 'int8':
+      case 'bigint':
         this.int32(8);
         this.room(8);
         this.at = this.buffer.writeBigInt64BE(BigInt(integer(value, 2 ** 63)), this.at);
         break;
-      case 'float8':
+      case 'double precision':
         this.int32(8);
         this.room(8);
         this.at = this.buffer.writeDoubleBE(Number(value), this.at);

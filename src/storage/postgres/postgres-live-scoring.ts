@@ -9,21 +9,11 @@ import {
   planBatchScoringRows,
   touchedContacts,
 } from '../live-scoring-rows.js';
+import { CONTACT_SCORE_COLUMNS } from './contact-score-columns.js';
 import { type Column, unnestInsert } from './unnest-insert.js';
 
-const SCORE_COLUMNS: Column[] = [
-  ['workspace_id', 'text'],
-  ['model_version', 'integer'],
-  ['contact_id', 'text'],
-  ['state', 'bytea'],
-  ['total', 'double precision'],
-  ['fit', 'double precision'],
-  ['engagement', 'double precision'],
-  ['grade', 'text'],
-  ['status', 'text'],
-  ['next_seq', 'integer'],
-  ['scored_at', 'bigint'],
-];
+// Live scoring writes a contact's state, not a rescore's change logs (a replay clears those below).
+const SCORE_COLUMNS = CONTACT_SCORE_COLUMNS.filter(([name]) => name !== 'packed_changes' && name !== 'change_log');
 const CHANGE_COLUMNS: Column[] = [
   ['workspace_id', 'text'],
   ['model_version', 'integer'],
