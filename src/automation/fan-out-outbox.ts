@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { scoredContacts } from '../contacts/scored-contacts.js';
 import { lockWorkspace } from '../models/lock-workspace.js';
 import type { TriggerAction } from '../scoring/scoring-model.js';
 import type { Database, DeliveriesTable } from '../storage/database-schema.js';
@@ -62,10 +63,9 @@ export async function fanOutOutbox(db: Kysely<Database>, now: number): Promise<n
         const contactIds = [...new Set(rows.flatMap((r) => (r.contact_id ? [r.contact_id] : [])))];
         const contacts = new Map<string, ContactSnapshot>();
         if (contactIds.length > 0) {
-          const found = await trx
-            .selectFrom('contacts')
+          const found = await scoredContacts(trx)
             .select(['id', 'email', 'user_id', 'stage', 'owner', 'score', 'grade', 'traits', 'first_touch'])
-            .where('workspace_id', '=', workspaceId)
+            .where('contacts.workspace_id', '=', workspaceId)
             .where('id', 'in', contactIds)
             .execute();
           for (const c of found) {

@@ -4,6 +4,7 @@ import type { Database } from '../storage/database-schema.js';
 import { parseJson } from '../storage/ingest-rows.js';
 import { contactView } from './contact-view.js';
 import type { ContactDetail, ContactView } from './contact-wire.js';
+import { scoredContactRows } from './scored-contacts.js';
 
 export type ContactSort = 'created' | 'score' | 'lastSeen' | 'probability';
 
@@ -55,18 +56,20 @@ export async function listContacts(
   const column = SORT_COLUMN[query.sort];
   // Contacts without a probability (no predictive model yet) sort last: as −1.
   const key = column === 'probability' ? sql<number>`coalesce(probability, -1)` : sql<number>`${sql.ref(column)}`;
-  let q = db.selectFrom('contacts').selectAll().where('workspace_id', '=', workspaceId);
+  // Ties go by id: the score's own, so that a list by score reads its index (workspace, score, id) in order.
+  const id = query.sort === 'score' ? 'current_scores.contact_id' : 'contacts.id';
+  let q = scoredContactRows(db).where('contacts.workspace_id', '=', workspaceId);
   if (query.email) q = q.where('email', '=', query.email.trim().toLowerCase());
   if (query.stage) q = q.where('stage', '=', query.stage);
   if (query.channel) q = q.where('first_channel', '=', query.channel);
   if (query.grade) q = q.where('grade', '=', query.grade);
   if (query.cursor) {
-    const [value, id] = decodeCursor(query.cursor);
-    q = q.where((eb) => eb.or([eb(key, '<', value), eb.and([eb(key, '=', value), eb('id', '<', id)])]));
+    const [value, after] = decodeCursor(query.cursor);
+    q = q.where((eb) => eb.or([eb(key, '<', value), eb.and([eb(key, '=', value), eb(id, '<', after)])]));
   }
   const rows = await q
     .orderBy(key, 'desc')
-    .orderBy('id', 'desc')
+    .orderBy(id, 'desc')
     .limit(query.limit + 1)
     .execute();
   const page = rows.slice(0, query.limit);
@@ -82,10 +85,8 @@ export async function getContactDetail(
   id: string,
   events: { limit: number; cursor?: string | undefined },
 ): Promise<ContactDetail | null> {
-  const row = await db
-    .selectFrom('contacts')
-    .selectAll()
-    .where('workspace_id', '=', workspaceId)
+  const row = await scoredContactRows(db)
+    .where('contacts.workspace_id', '=', workspaceId)
     .where('id', '=', id)
     .executeTakeFirst();
   if (!row) return null;

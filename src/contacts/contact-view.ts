@@ -1,10 +1,10 @@
 import type { Touch } from '../attribution/touch.js';
-import type { ContactRow } from '../storage/database-schema.js';
+import type { ScoredContactRow } from '../storage/database-schema.js';
 import { parseJson } from '../storage/ingest-rows.js';
 import type { ContactView } from './contact-wire.js';
 
 /** A stored contact row as the contract's Contact. */
-export function contactView(row: ContactRow): ContactView {
+export function contactView(row: ScoredContactRow): ContactView {
   return {
     id: row.id,
     email: row.email,

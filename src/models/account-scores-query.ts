@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { scoredContacts } from '../contacts/scored-contacts.js';
 import { type AccountScore, accountScores } from '../scoring/account-score.js';
 import type { Database } from '../storage/database-schema.js';
 import { activeModel } from './active-model.js';
@@ -11,10 +12,9 @@ export async function accountScoresQuery(
 ): Promise<{ model: { name: string; version: number }; accounts: AccountScore[] } | null> {
   const active = await activeModel(db, workspaceId);
   if (!active) return null;
-  const rows = await db
-    .selectFrom('contacts')
+  const rows = await scoredContacts(db)
     .select(['id', 'email', 'traits', 'score'])
-    .where('workspace_id', '=', workspaceId)
+    .where('contacts.workspace_id', '=', workspaceId)
     .execute();
   const members = rows.map((r) => ({
     id: r.id,

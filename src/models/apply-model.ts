@@ -23,7 +23,7 @@ export interface ApplyModelResult {
   workersRead: boolean;
   /** Earlier versions whose scores and explanations this apply deleted (`pruneSupersededVersions`). */
   pruned: number[];
-  /** Whether the switch rebuilt the contacts' score index instead of updating it row by row (`rebuildsScoreIndex`). */
+  /** Whether the switch rebuilt the current scores' index instead of updating it row by row (`rebuildsScoreIndex`). */
   scoreIndexRebuilt: boolean;
 }
 
@@ -80,8 +80,8 @@ async function insertScores(
 /**
  * Stores a new model version and rescores every contact from its traits and event history with the same replay that
  * backtests use, writing the new version's scores and explanations beside the old ones. Then one transaction makes
- * the new version active and copies its scores onto the contacts, so a reader sees the old scores or the new ones,
- * never a mix. Contacts the new model puts over the MQL threshold move to stage MQL with a history row; triggers do
+ * the new version active and copies its scores into the contacts' current scores, so a reader sees the old scores
+ * or the new ones, never a mix. Contacts the new model puts over the MQL threshold move to stage MQL with a history row; triggers do
  * not fire for crossings a rescore finds in the past.
  * @example await applyModel(db, { workspaceId, timeZone: 'UTC', model, source: text, onProgress })
  */
@@ -293,7 +293,7 @@ async function deleteScoresOf(
 }
 
 /**
- * Whether the switch drops the contacts' score index before it writes the new scores and creates it again after,
+ * Whether the switch drops the current scores' index before it writes the new scores and creates it again after,
  * instead of moving each contact's entry: on SQLite, when the rescore moved at least a third of the scores. Moving
  * 200,000 entries took 0.5-0.8 s of the switch and a rebuild 0.25 s (bench/RESULTS.md); a change that moves few
  * scores (a threshold) keeps the index. Not on PostgreSQL, where dropping an index locks every reader of the table
@@ -304,15 +304,15 @@ function rebuildsScoreIndex(db: Kysely<Database>, moved: number, contacts: numbe
 }
 
 /**
- * Runs `write` without the contacts' score index and creates the index again after it, from its own definition, in
+ * Runs `write` without the current scores' index and creates the index again after it, from its own definition, in
  * the same transaction (SQLite's schema changes are transactional: readers see the index until the commit, and a
  * failure restores it).
  */
 async function withoutScoreIndex(trx: Transaction<Database>, write: () => Promise<void>): Promise<void> {
   const index = await sql<{ sql: string }>`
-    select sql from sqlite_master where type = 'index' and name = 'contacts_score'`.execute(trx);
+    select sql from sqlite_master where type = 'index' and name = 'current_scores_score'`.execute(trx);
   const definition = index.rows[0]?.sql;
-  if (definition) await sql`drop index contacts_score`.execute(trx);
+  if (definition) await sql`drop index current_scores_score`.execute(trx);
   await write();
   if (definition) await sql.raw(definition).execute(trx);
 }
@@ -356,33 +356,36 @@ async function activate(
       where c.workspace_id = ${workspaceId} and cs.status = 'mql' and c.stage in (${sql.join(PRE_MQL_STAGES)})`.execute(
       trx,
     );
-    // One join instead of a lookup per column per contact (measured 18 s for 200,000 contacts with the lookups).
-    // Only contacts the new version changes are written: a model change that moves few scores (a threshold, one
-    // rule) rewrites few rows, each of which costs an entry in every index of contacts on PostgreSQL.
-    const promote = sql`contacts.stage in (${sql.join(PRE_MQL_STAGES)}) and cs.status = 'mql'`;
-    const writeScores = async () => {
-      await sql`
-      update contacts set
-        score = cs.total, fit = cs.fit, engagement = cs.engagement, grade = cs.grade,
-        stage = case when ${promote} then 'mql' else contacts.stage end,
-        updated_at = ${now}
+    await sql`
+      update contacts set stage = 'mql', updated_at = ${now}
       from contact_scores cs
       where contacts.workspace_id = ${workspaceId} and cs.workspace_id = contacts.workspace_id
         and cs.model_version = ${version} and cs.contact_id = contacts.id
-        and (contacts.score is distinct from cs.total or contacts.fit is distinct from cs.fit
-          or contacts.engagement is distinct from cs.engagement or contacts.grade is distinct from cs.grade
-          or (${promote}))`.execute(trx);
+        and contacts.stage in (${sql.join(PRE_MQL_STAGES)}) and cs.status = 'mql'`.execute(trx);
+    // One join instead of a lookup per column per contact (measured 18 s for 200,000 contacts with the lookups).
+    // Only scores the new version changes are written: a model change that moves few scores (a threshold, one
+    // rule) rewrites few rows. The rows are the narrow ones of current_scores, not the contacts' own: on PostgreSQL
+    // each contact row written took an entry in every index of contacts (bench/RESULTS.md).
+    const writeScores = async () => {
+      await sql`
+      update current_scores set score = cs.total, fit = cs.fit, engagement = cs.engagement, grade = cs.grade
+      from contact_scores cs
+      where current_scores.workspace_id = ${workspaceId} and cs.workspace_id = current_scores.workspace_id
+        and cs.model_version = ${version} and cs.contact_id = current_scores.contact_id
+        and (current_scores.score is distinct from cs.total or current_scores.fit is distinct from cs.fit
+          or current_scores.engagement is distinct from cs.engagement
+          or current_scores.grade is distinct from cs.grade)`.execute(trx);
       // A contact without a score row under the new version reads zero, as before any model. Every score row left
       // has its contact (erased ones went above), so when there are as many rows as contacts none lacks one, and two
       // counts of index entries replace a probe of the scores per contact (about 15 ms instead of 0.14-0.24 s at
       // 200,000 contacts on SQLite; bench/RESULTS.md).
       if (await everyContactScored(trx, workspaceId, version)) return;
       await sql`
-      update contacts set score = 0, fit = 0, engagement = 0, grade = null, updated_at = ${now}
+      update current_scores set score = 0, fit = 0, engagement = 0, grade = null
       where workspace_id = ${workspaceId} and (score <> 0 or fit <> 0 or engagement <> 0 or grade is not null)
         and not exists (
-        select 1 from contact_scores cs where cs.workspace_id = contacts.workspace_id and cs.model_version = ${version}
-          and cs.contact_id = contacts.id)`.execute(trx);
+        select 1 from contact_scores cs where cs.workspace_id = current_scores.workspace_id
+          and cs.model_version = ${version} and cs.contact_id = current_scores.contact_id)`.execute(trx);
     };
     if (rebuildScoreIndex) await withoutScoreIndex(trx, writeScores);
     else await writeScores();

@@ -220,8 +220,13 @@ function buildsDigests(options: HistoryOptions): boolean {
 }
 
 function contactRowsQuery(db: Kysely<Database>, workspaceId: string, options: HistoryOptions) {
-  const contacts = db.selectFrom('contacts as c').where('c.workspace_id', '=', workspaceId);
-  const columns = ['c.id', 'c.traits', 'c.created_at', 'c.stage', 'c.score'] as const;
+  const contacts = db
+    .selectFrom('contacts as c')
+    .innerJoin('current_scores as s', (join) =>
+      join.onRef('s.workspace_id', '=', 'c.workspace_id').onRef('s.contact_id', '=', 'c.id'),
+    )
+    .where('c.workspace_id', '=', workspaceId);
+  const columns = ['c.id', 'c.traits', 'c.created_at', 'c.stage', 's.score'] as const;
   if (db.getExecutor().adapter instanceof PostgresAdapter) {
     // Its rescore is bound by the server's writes, not by reading (bench/RESULTS.md): no digests there.
     if (options.buildDigests) throw new Error('event digests are kept on SQLite only');

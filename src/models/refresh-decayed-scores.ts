@@ -98,10 +98,10 @@ export async function refreshDecayedScores(
           .where('contact_id', '=', s.contact_id)
           .execute();
         await trx
-          .updateTable('contacts')
+          .updateTable('current_scores')
           .set({ score: s.total, fit: s.fit, engagement: s.engagement, grade: s.grade })
           .where('workspace_id', '=', workspaceId)
-          .where('id', '=', s.contact_id)
+          .where('contact_id', '=', s.contact_id)
           .execute();
       }
       if (writes.outbox.length > 0) await trx.insertInto('outbox').values(writes.outbox).execute();

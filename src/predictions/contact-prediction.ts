@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { scoredContacts } from '../contacts/scored-contacts.js';
 import { KermaError } from '../errors.js';
 import { type Disagreements, findDisagreements } from '../predictive/find-disagreements.js';
 import { type Factor, predict, topFactors } from '../predictive/predictive-model.js';
@@ -65,10 +66,9 @@ export async function predictionDisagreements(
 ): Promise<Disagreements & { modelVersion: number }> {
   const active = await loadPredictiveModel(db, workspaceId, 'active');
   if (!active) throw new KermaError('not_found', NO_MODEL);
-  const rows = await db
-    .selectFrom('contacts')
+  const rows = await scoredContacts(db)
     .select(['id', 'email', 'score', 'probability'])
-    .where('workspace_id', '=', workspaceId)
+    .where('contacts.workspace_id', '=', workspaceId)
     .where('prediction_model', '=', active.version)
     .where('probability', 'is not', null)
     .execute();

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { scoredContacts } from '../contacts/scored-contacts.js';
 import { loadContactHistoriesOf, type StoredContactHistory } from '../models/load-contact-histories.js';
 import type { PredictionContact } from '../predictive/contact-raw-row.js';
 import type { Database } from '../storage/database-schema.js';
@@ -23,10 +24,9 @@ export async function loadPredictionContacts(
   if (ids.length === 0) return [];
   const [histories, extra] = await Promise.all([
     loadContactHistoriesOf(db, workspaceId, ids, options),
-    db
-      .selectFrom('contacts')
+    scoredContacts(db)
       .select(['id', 'first_channel', 'first_source', 'first_campaign', 'fit', 'probability', 'predicted_at'])
-      .where('workspace_id', '=', workspaceId)
+      .where('contacts.workspace_id', '=', workspaceId)
       .where('id', 'in', ids)
       .execute(),
   ]);

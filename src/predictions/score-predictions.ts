@@ -15,8 +15,8 @@ export interface ScorePredictionsResult {
 
 /**
  * Writes the active predictive model's probability onto contacts. `all`: every contact (after training, or on
- * demand). Otherwise only those whose data moved since their last prediction (updated after it), that another model
- * version scored, or that were scored over a day ago (recency features age): the debounced pass `kerma serve` runs.
+ * demand). Otherwise only those whose data moved since their last prediction (updated after it, or a scoring model
+ * switched on after it), that another model version scored, or that were scored over a day ago (recency features age): the debounced pass `kerma serve` runs.
  * The pass's start time is the stamp, so a contact updated while it runs is picked up by the next one.
  */
 export async function scorePredictions(
@@ -37,6 +37,14 @@ export async function scorePredictions(
         eb('prediction_model', 'is', null),
         eb('prediction_model', '!=', version),
         eb('updated_at', '>=', eb.ref('predicted_at')),
+        // A scoring model switched on since: its fit, a feature, may be another (`current_scores`).
+        eb.exists(
+          eb
+            .selectFrom('scoring_models as m')
+            .select('m.version')
+            .where('m.workspace_id', '=', workspaceId)
+            .where('m.activated_at', '>=', eb.ref('contacts.predicted_at')),
+        ),
         eb('predicted_at', '<', now - DAY_MS),
       ]),
     );

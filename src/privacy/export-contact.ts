@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { contactView } from '../contacts/contact-view.js';
+import { scoredContactRows } from '../contacts/scored-contacts.js';
 import { nameChangeEvents } from '../models/name-change-events.js';
 import { parseStoredModel } from '../scoring/compile-stored-model.js';
 import { recordedChanges } from '../scoring/recorded-changes.js';
@@ -16,10 +17,8 @@ const json = (text: string | null) => (text === null ? null : (JSON.parse(text) 
  * outbox rows and deliveries with their attempts. Null: no such contact.
  */
 export async function exportContact(db: Kysely<Database>, workspaceId: string, contactId: string) {
-  const row = await db
-    .selectFrom('contacts')
-    .selectAll()
-    .where('workspace_id', '=', workspaceId)
+  const row = await scoredContactRows(db)
+    .where('contacts.workspace_id', '=', workspaceId)
     .where('id', '=', contactId)
     .executeTakeFirst();
   if (!row) return null;

@@ -34,10 +34,6 @@ export interface ContactsTable {
   first_campaign: string | null;
   first_landing_page: string | null;
   stage: string;
-  score: number;
-  fit: number;
-  engagement: number;
-  grade: string | null;
   probability: number | null;
   /** When `probability` was computed, and by which predictive model version. */
   predicted_at: number | null;
@@ -64,6 +60,19 @@ export interface ContactsTable {
    * which keeps no digests.
    */
   events_gen: Derived<number>;
+}
+
+/**
+ * Each contact's score under the active model (zero and no grade before any), one row per contact: triggers on
+ * contacts make a contact's row with it and drop it with it. Live scoring, the decay pass and a model's switch write it.
+ */
+export interface CurrentScoresTable {
+  workspace_id: string;
+  contact_id: string;
+  score: number;
+  fit: number;
+  engagement: number;
+  grade: string | null;
 }
 
 export interface IdentitiesTable {
@@ -379,6 +388,7 @@ export interface Database {
   workspaces: WorkspacesTable;
   api_keys: ApiKeysTable;
   contacts: ContactsTable;
+  current_scores: CurrentScoresTable;
   identities: IdentitiesTable;
   visitors: VisitorsTable;
   sessions: SessionsTable;
@@ -410,3 +420,7 @@ export type StageTimeColumn = {
 
 /** A contact as read back. */
 export type ContactRow = Selectable<ContactsTable>;
+
+/** A contact as read back with its current score (`current_scores`). */
+export type ScoredContactRow = ContactRow &
+  Pick<Selectable<CurrentScoresTable>, 'score' | 'fit' | 'engagement' | 'grade'>;

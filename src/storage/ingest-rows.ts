@@ -136,16 +136,7 @@ export const SESSION_STATE_COLUMNS = [
 /** The contact columns ingest owns; scoring, stage and prediction columns are left to their owners. */
 export type ContactIngestRow = Omit<
   ContactsTable,
-  | 'stage'
-  | 'score'
-  | 'fit'
-  | 'engagement'
-  | 'grade'
-  | 'probability'
-  | 'owner'
-  | 'predicted_at'
-  | 'prediction_model'
-  | StageTimeColumn
+  'stage' | 'probability' | 'owner' | 'predicted_at' | 'prediction_model' | StageTimeColumn
 >;
 
 export function contactRow(workspaceId: string, c: ContactState, now: number): ContactIngestRow {

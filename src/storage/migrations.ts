@@ -726,6 +726,56 @@ const binaryScoreState: Migration = {
   },
 };
 
+/**
+ * Each contact's current score (under the active model) moves from columns of `contacts` to a narrow table of its
+ * own, one row per contact, kept by triggers on contacts (a row made with every contact, dropped with it), so that
+ * whatever code creates or erases a contact keeps the two in step. Switching a model's version rewrote a wide row
+ * per contact: on PostgreSQL a new version of it with an entry in every index of contacts, the largest part of the
+ * switch (bench/RESULTS.md); now only the narrow rows and their two indexes, and the contact rows of those promoted.
+ */
+const currentScores: Migration = {
+  async up(db: Kysely<unknown>) {
+    const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+    await db.schema
+      .createTable('current_scores')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('contact_id', 'text', (c) => c.notNull())
+      .addColumn('score', 'double precision', (c) => c.notNull().defaultTo(0))
+      .addColumn('fit', 'double precision', (c) => c.notNull().defaultTo(0))
+      .addColumn('engagement', 'double precision', (c) => c.notNull().defaultTo(0))
+      .addColumn('grade', 'text')
+      .addPrimaryKeyConstraint('current_scores_pk', ['workspace_id', 'contact_id'])
+      .execute();
+    await sql`insert into current_scores (workspace_id, contact_id, score, fit, engagement, grade)
+      select workspace_id, id, score, fit, engagement, grade from contacts`.execute(db);
+    await db.schema.dropIndex('contacts_score').execute();
+    await db.schema
+      .createIndex('current_scores_score')
+      .on('current_scores')
+      .columns(['workspace_id', 'score'])
+      .execute();
+    for (const column of ['score', 'fit', 'engagement', 'grade'])
+      await db.schema.alterTable('contacts').dropColumn(column).execute();
+    const made = sql`insert into current_scores (workspace_id, contact_id) values (new.workspace_id, new.id)`;
+    const dropped = sql`delete from current_scores where workspace_id = old.workspace_id and contact_id = old.id`;
+    if (postgres) {
+      await sql`create function kerma_current_score_made() returns trigger language plpgsql as $$
+        begin ${made}; return null; end $$`.execute(db);
+      await sql`create function kerma_current_score_dropped() returns trigger language plpgsql as $$
+        begin ${dropped}; return null; end $$`.execute(db);
+      await sql`create trigger contacts_current_score_insert after insert on contacts
+        for each row execute function kerma_current_score_made()`.execute(db);
+      await sql`create trigger contacts_current_score_delete after delete on contacts
+        for each row execute function kerma_current_score_dropped()`.execute(db);
+    } else {
+      await sql`create trigger contacts_current_score_insert after insert on contacts begin ${made}; end`.execute(db);
+      await sql`create trigger contacts_current_score_delete after delete on contacts begin ${dropped}; end`.execute(
+        db,
+      );
+    }
+  },
+};
+
 const provider: MigrationProvider = {
   async getMigrations() {
     return {
@@ -744,6 +794,7 @@ const provider: MigrationProvider = {
       '0013-stage-times-on-insert': stageTimesOnInsert,
       '0014-event-digests': eventDigests,
       '0015-binary-score-state': binaryScoreState,
+      '0016-current-scores': currentScores,
     };
   },
 };

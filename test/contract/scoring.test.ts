@@ -1,6 +1,7 @@
 import { CompiledQuery, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContactDetail, ContactView } from '../../src/contacts/contact-wire.js';
+import { scoredContacts } from '../../src/contacts/scored-contacts.js';
 import { type ApplyModelRequest, applyModel } from '../../src/models/apply-model.js';
 import type { ContactScoreView } from '../../src/models/contact-score.js';
 import { digestInserts } from '../../src/models/insert-digest-rows.js';
@@ -1039,32 +1040,61 @@ thresholds: { mql: 50 }
     expect(Number(scored.n)).toBe(applied.contacts);
   });
 
-  it('writes only the contacts whose score the new version changes', async () => {
+  it('writes only the current scores the new version changes, and no contact row but those it promotes', async () => {
     const db = t.runtime.storage.db;
     const applyAt = (text: string) => applyText(text, { threads: 0 });
-    const rows = async () =>
+    // Every row written to current_scores is noted by a trigger, each contact row written by its updated_at.
+    await sql`create table test_score_writes (contact_id text not null)`.execute(db);
+    if (testEngine === 'postgres') {
+      await sql`create function test_note_score_write() returns trigger language plpgsql as $$
+        begin insert into test_score_writes values (new.contact_id); return null; end $$`.execute(db);
+      await sql`create trigger test_score_writes after update on current_scores
+        for each row execute function test_note_score_write()`.execute(db);
+    } else {
+      await sql`create trigger test_score_writes after update on current_scores
+        begin insert into test_score_writes values (new.contact_id); end`.execute(db);
+    }
+    const written = async () => {
+      const { rows } = await sql<{ contact_id: string }>`select contact_id from test_score_writes`.execute(db);
+      await sql`delete from test_score_writes`.execute(db);
+      return rows.map((r) => r.contact_id).sort();
+    };
+    const contacts = async () =>
       (
-        await db
-          .selectFrom('contacts')
-          .select(['id', 'score', 'updated_at'])
-          .where('workspace_id', '=', t.workspaceId)
+        await scoredContacts(db)
+          .select(['id', 'score', 'stage', 'updated_at'])
+          .where('contacts.workspace_id', '=', t.workspaceId)
           .orderBy('id')
           .execute()
-      ).map((r) => ({ id: r.id, score: Number(r.score), at: Number(r.updated_at) }));
-    await applyAt(MODEL(3));
-    // Marked, so that a row the next applies write shows.
-    await db.updateTable('contacts').set({ updated_at: 1 }).where('workspace_id', '=', t.workspaceId).execute();
-    const before = await rows();
-    // Renamed, the same rules as of the same moment: no score moves, and no contact row is written.
-    await applyAt(MODEL(3).replace('name: contract-3', 'name: contract-3-renamed'));
-    expect(await rows()).toEqual(before);
-    // Other points: every contact with a score is written; those at zero under both are not.
-    await applyAt(MODEL(4));
-    const after = await rows();
-    expect(after.filter((r) => r.score !== 0).every((r) => r.at === NOW)).toBe(true);
-    const zero = after.filter((r) => r.score === 0);
-    expect(zero.length).toBeGreaterThan(0);
-    expect(zero.every((r) => r.at === 1)).toBe(true);
+      ).map((r) => ({ id: r.id, score: Number(r.score), stage: r.stage, at: Number(r.updated_at) }));
+    try {
+      await applyAt(MODEL(3));
+      await written();
+      // Marked, so that a contact row the next applies write shows.
+      await db.updateTable('contacts').set({ updated_at: 1 }).where('workspace_id', '=', t.workspaceId).execute();
+      const before = await contacts();
+      // Renamed, the same rules as of the same moment: no score moves, and nothing is written.
+      await applyAt(MODEL(3).replace('name: contract-3', 'name: contract-3-renamed'));
+      expect(await contacts()).toEqual(before);
+      expect(await written()).toEqual([]);
+      // Other points: every contact with a score has its current score written; those at zero under both do not.
+      await applyAt(MODEL(4));
+      const after = await contacts();
+      const moved = after.filter((r, i) => r.score !== before[i]!.score).map((r) => r.id);
+      expect(moved.length).toBeGreaterThan(0);
+      expect(await written()).toEqual(moved.sort());
+      expect(after.some((r) => r.score === 0)).toBe(true);
+      // Contact rows: only those the new version promoted to MQL.
+      const promoted = after.filter((r, i) => r.stage !== before[i]!.stage);
+      expect(promoted.every((r) => r.stage === 'mql' && r.at === NOW)).toBe(true);
+      expect(after.filter((r, i) => r.stage === before[i]!.stage).every((r) => r.at === 1)).toBe(true);
+    } finally {
+      await sql`drop trigger test_score_writes${sql.raw(testEngine === 'postgres' ? ' on current_scores' : '')}`.execute(
+        db,
+      );
+      await sql`drop table test_score_writes`.execute(db);
+      if (testEngine === 'postgres') await sql`drop function test_note_score_write()`.execute(db);
+    }
   });
 
   it('rebuilds the score index on SQLite when a change moves most scores, and lists by score as before', async () => {
@@ -1073,7 +1103,7 @@ thresholds: { mql: 50 }
     const scores = async () =>
       new Map(
         (
-          await db.selectFrom('contacts').select(['id', 'score']).where('workspace_id', '=', t.workspaceId).execute()
+          await scoredContacts(db).select(['id', 'score']).where('contacts.workspace_id', '=', t.workspaceId).execute()
         ).map((r) => [r.id, Number(r.score)]),
       );
     /** Every contact through the API sorted by score, page after page. */
@@ -1101,13 +1131,14 @@ thresholds: { mql: 50 }
     expect((await applyAt(MODEL(6).replace('name: contract-6', 'name: contract-6b'))).scoreIndexRebuilt).toBe(false);
     if (testEngine === 'sqlite') {
       const { rows } = await sql<{ sql: string }>`
-        select sql from sqlite_master where type = 'index' and name = 'contacts_score'`.execute(db);
-      expect(rows.map((r) => r.sql)).toEqual(['CREATE INDEX "contacts_score" on "contacts" ("workspace_id", "score")']);
+        select sql from sqlite_master where type = 'index' and name = 'current_scores_score'`.execute(db);
+      expect(rows.map((r) => r.sql)).toEqual([
+        'CREATE INDEX "current_scores_score" on "current_scores" ("workspace_id", "score")',
+      ]);
       const { rows: plan } = await sql<{ detail: string }>`
-        explain query plan select id from contacts where workspace_id = ${t.workspaceId} order by score desc`.execute(
-        db,
-      );
-      expect(plan.map((r) => r.detail).join(' ')).toContain('contacts_score');
+        explain query plan select contact_id from current_scores where workspace_id = ${t.workspaceId}
+        order by score desc`.execute(db);
+      expect(plan.map((r) => r.detail).join(' ')).toContain('current_scores_score');
     }
     const expected = [...after].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? 1 : -1)).map(([id]) => id);
     expect(await listed()).toEqual(expected);

@@ -111,10 +111,10 @@ export function createPostgresLiveScoring() {
     );
     if (rows.scores.length > 0) {
       await client.query(
-        `UPDATE contacts c SET score = s.total, fit = s.fit, engagement = s.engagement, grade = s.grade
+        `UPDATE current_scores c SET score = s.total, fit = s.fit, engagement = s.engagement, grade = s.grade
          FROM unnest($2::text[], $3::double precision[], $4::double precision[], $5::double precision[], $6::text[])
            AS s(id, total, fit, engagement, grade)
-         WHERE c.workspace_id = $1 AND c.id = s.id`,
+         WHERE c.workspace_id = $1 AND c.contact_id = s.id`,
         [
           workspaceId,
           rows.scores.map((r) => r.contact_id),

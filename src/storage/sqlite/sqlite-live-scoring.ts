@@ -48,7 +48,7 @@ export function createSqliteLiveScoring(writer: BetterSqlite3.Database) {
      VALUES (@workspace_id, @id, @kind, @source_id, @contact_id, @payload, @created_at, @attempts, @next_at, @delivered_at)`,
   );
   const updContact = writer.prepare(
-    'UPDATE contacts SET score = ?, fit = ?, engagement = ?, grade = ? WHERE workspace_id = ? AND id = ?',
+    'UPDATE current_scores SET score = ?, fit = ?, engagement = ?, grade = ? WHERE workspace_id = ? AND contact_id = ?',
   );
   const insStage = writer.prepare(
     `INSERT INTO stage_changes (workspace_id, contact_id, seq, from_stage, to_stage, at, source, reason)
