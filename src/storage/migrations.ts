@@ -799,6 +799,12 @@ const provider: MigrationProvider = {
   },
 };
 
+/** Brings a database to the named migration and no further (a test of a later migration on data before it). */
+export async function migrateTo(db: Kysely<unknown>, name: string): Promise<void> {
+  const { error } = await new Migrator({ db, provider }).migrateTo(name);
+  if (error) throw error;
+}
+
 /** Brings a database to the newest schema; safe to run at every start. */
 export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
   const migrator = new Migrator({ db, provider });
