@@ -56,7 +56,7 @@ export async function listContacts(
   const column = SORT_COLUMN[query.sort];
   // Contacts without a probability (no predictive model yet) sort last: as −1.
   const key = column === 'probability' ? sql<number>`coalesce(probability, -1)` : sql<number>`${sql.ref(column)}`;
-  // Ties go by id: the score's own, so that a list by score reads its index (workspace, score, id) in order.
+  // Ties go by id; by score, the score row's own, so that the order comes from current_scores and its score index.
   const id = query.sort === 'score' ? 'current_scores.contact_id' : 'contacts.id';
   let q = scoredContactRows(db).where('contacts.workspace_id', '=', workspaceId);
   if (query.email) q = q.where('email', '=', query.email.trim().toLowerCase());
