@@ -3,7 +3,7 @@
 // same data, in the same run. A first model (BEFORE) is applied and timed too; then the changed model (MODEL), whose
 // sums DuckDB computes, replaces it. Sizes: BENCH_CONTACTS, BENCH_EVENTS; BENCH_ENGINES=sqlite|postgres to run one; BENCH_POSTGRES_URL (default
 // postgres://postgres@127.0.0.1:5432/kerma_bench_scoring, created and dropped; must contain "bench"); BENCH_KEEP=1
-// keeps the SQLite file. The data is generated (seeded) straight into the tables, not through ingest.
+// keeps the SQLite file and the PostgreSQL database. The data is generated (seeded) straight into the tables, not through ingest.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -342,6 +342,8 @@ async function rescoreOn(engine: Engine, config: Config, contacts: Contact[]) {
     execFileSync('sync');
     const started = performance.now();
     let lastReport = 0;
+    // When the last page was stored: the rest of the apply is the switch (activation) and the pruning after it.
+    let rescored = started;
     const result = await applyModel(storage.db, {
       file: storage.file,
       bulkScores: storage.bulkScores,
@@ -351,17 +353,23 @@ async function rescoreOn(engine: Engine, config: Config, contacts: Contact[]) {
       source,
       now: NOW,
       onProgress: (done, total) => {
+        if (done === total) rescored = performance.now();
         if (Date.now() - lastReport > 5000) {
           lastReport = Date.now();
           process.stderr.write(`rescore (${ENGINE_NAMES[engine]}, ${parsed.model.name}): ${done}/${total}\n`);
         }
       },
     });
-    return { seconds: (performance.now() - started) / 1000, result };
+    const ended = performance.now();
+    return {
+      seconds: (ended - started) / 1000,
+      phases: { rescore: (rescored - started) / 1000, switch: (ended - rescored) / 1000 },
+      result,
+    };
   };
   try {
     const first = await apply(BEFORE);
-    const { seconds, result } = await apply(MODEL);
+    const { seconds, phases, result } = await apply(MODEL);
     const totals = new Map(
       (
         await storage.db
@@ -372,7 +380,7 @@ async function rescoreOn(engine: Engine, config: Config, contacts: Contact[]) {
           .execute()
       ).map((row) => [row.contact_id, Number(row.total)]),
     );
-    return { first, seconds, result, totals };
+    return { first, seconds, phases, result, totals };
   } finally {
     await storage.close();
   }
@@ -415,7 +423,8 @@ async function main() {
     }
   } finally {
     if (engines.includes('postgres')) {
-      await admin.query(`DROP DATABASE IF EXISTS ${pgName}`).catch(() => undefined);
+      if (!process.env['BENCH_KEEP']) await admin.query(`DROP DATABASE IF EXISTS ${pgName}`).catch(() => undefined);
+      else log(`kept PostgreSQL database ${pgName}`);
       await admin.end().catch(() => undefined);
     }
     if (!process.env['BENCH_KEEP']) rmSync(dir, { recursive: true, force: true });
@@ -426,7 +435,7 @@ async function main() {
   log(
     `DuckDB ${'1.5.5'} same decayed sums in SQL (in memory, ${cpus().length} threads): ${duck.seconds.toFixed(2)} s (fastest of ${duck.times.map((t) => t.toFixed(2)).join(', ')} s)`,
   );
-  for (const { engine, first, seconds, result, totals } of runs) {
+  for (const { engine, first, seconds, phases, result, totals } of runs) {
     let maxDiff = 0;
     let worst = '';
     for (const [id, total] of duck.rows) {
@@ -442,6 +451,9 @@ async function main() {
     );
     log(
       `Kerma full rescore after a model change (kerma model apply, ${ENGINE_NAMES[engine]}, ${threads}): ${seconds.toFixed(2)} s — ${result.contacts} contacts, ${result.changes} score changes written, ${result.mql} MQL, ${result.promotedToMql} moved to MQL`,
+    );
+    log(
+      `  of which: reading, replaying and storing every page ${phases.rescore.toFixed(2)} s; switching to the new version ${phases.switch.toFixed(2)} s`,
     );
     log(`  ratio: ${(seconds / duck.seconds).toFixed(2)}× DuckDB (goal ≤ 3×)`);
     log(
