@@ -342,7 +342,7 @@ async function rescoreOn(engine: Engine, config: Config, contacts: Contact[]) {
     execFileSync('sync');
     const started = performance.now();
     let lastReport = 0;
-    // When the last page was stored: the rest of the apply is the switch (activation) and the pruning after it.
+    // When the last page was stored (the last progress call): the rest of the apply is the switch and the pruning.
     let rescored = started;
     const result = await applyModel(storage.db, {
       file: storage.file,
@@ -353,7 +353,7 @@ async function rescoreOn(engine: Engine, config: Config, contacts: Contact[]) {
       source,
       now: NOW,
       onProgress: (done, total) => {
-        if (done === total) rescored = performance.now();
+        rescored = performance.now();
         if (Date.now() - lastReport > 5000) {
           lastReport = Date.now();
           process.stderr.write(`rescore (${ENGINE_NAMES[engine]}, ${parsed.model.name}): ${done}/${total}\n`);
