@@ -220,12 +220,20 @@ function buildsDigests(options: HistoryOptions): boolean {
 }
 
 function contactRowsQuery(db: Kysely<Database>, workspaceId: string, options: HistoryOptions) {
-  const contacts = db.selectFrom('contacts as c').where('c.workspace_id', '=', workspaceId);
-  // Looked up by key for each contact of the page: joined, PostgreSQL planned a scan of every current score of the
+  // Each contact's current score looked up by key: joined, PostgreSQL planned a scan of every current score of the
   // workspace per page (a hash join; 50 ms a page at 200,000 contacts).
-  const score = sql<number | null>`(
-    select s.score from current_scores s where s.workspace_id = c.workspace_id and s.contact_id = c.id)`.as('score');
-  const columns = ['c.id', 'c.traits', 'c.created_at', 'c.stage', score] as const;
+  const contacts = db
+    .selectFrom('contacts as c')
+    .where('c.workspace_id', '=', workspaceId)
+    .select((eb) =>
+      eb
+        .selectFrom('current_scores as s')
+        .select('s.score')
+        .whereRef('s.workspace_id', '=', 'c.workspace_id')
+        .whereRef('s.contact_id', '=', 'c.id')
+        .as('score'),
+    );
+  const columns = ['c.id', 'c.traits', 'c.created_at', 'c.stage'] as const;
   if (db.getExecutor().adapter instanceof PostgresAdapter) {
     // Its rescore is bound by the server's writes, not by reading (bench/RESULTS.md): no digests there.
     if (options.buildDigests) throw new Error('event digests are kept on SQLite only');
