@@ -1,13 +1,19 @@
 const HEX = '0123456789abcdef';
 
+/** Bytes per slab that `ByteWriter.done` hands values out of. */
+const SLAB = 1 << 16;
+let slab = new Uint8Array(SLAB);
+let slabAt = 0;
+
 /**
  * A growing byte buffer for the binary formats Kerma stores (`encodeChangeLog`, `encodeEventDigest`); one scratch
- * area per thread, copied out per value.
+ * area (and its view) per thread, each value copied out of it into a shared slab (`done`).
  */
 export class ByteWriter {
   private static scratch = new Uint8Array(1 << 16);
+  private static scratchView = new DataView(ByteWriter.scratch.buffer);
   private bytes = ByteWriter.scratch;
-  private view = new DataView(this.bytes.buffer);
+  private view = ByteWriter.scratchView;
   private at = 0;
 
   byte(b: number): void {
@@ -80,8 +86,25 @@ export class ByteWriter {
     this.at += encoded.length;
   }
 
+  /**
+   * The bytes written, as a view into a slab that many values share (as Node's `Buffer.allocUnsafe` pools small
+   * buffers), not an array buffer of their own: a rescore makes two values per contact (state and change log), and
+   * an array buffer each is memory allocated outside the heap by both worker threads and freed by the collector.
+   * Without them, and without the change log's array of rule numbers per contact (`encodeChangeLog`), the scoring
+   * bench's loop of reading, replaying and storing took 15-20 % less time (bench/RESULTS.md). A large value gets its
+   * own.
+   */
   done(): Uint8Array {
-    return this.bytes.slice(0, this.at);
+    const n = this.at;
+    if (n > SLAB >>> 3) return this.bytes.slice(0, n);
+    if (slabAt + n > SLAB) {
+      slab = new Uint8Array(SLAB);
+      slabAt = 0;
+    }
+    const value = slab.subarray(slabAt, slabAt + n);
+    value.set(this.bytes.subarray(0, n));
+    slabAt += n;
+    return value;
   }
 
   private room(n: number): void {
@@ -90,7 +113,10 @@ export class ByteWriter {
     grown.set(this.bytes.subarray(0, this.at));
     this.bytes = grown;
     this.view = new DataView(grown.buffer);
-    if (grown.length <= 1 << 24) ByteWriter.scratch = grown;
+    if (grown.length <= 1 << 24) {
+      ByteWriter.scratch = grown;
+      ByteWriter.scratchView = this.view;
+    }
   }
 }
 

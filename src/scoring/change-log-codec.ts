@@ -1,6 +1,9 @@
 import { ByteReader, ByteWriter, isInteger } from './byte-buffer.js';
 import type { ScoreChange } from './scoring-event.js';
 
+// Each change's rule number, kept from contact to contact (one encoding at a time per thread), not made per contact.
+let ruleScratch = new Int32Array(1_024);
+
 /**
  * A contact's score changes in a compact binary form: what a full rescore stores beside each score instead of one
  * row per change. Each rule is named once (its id, kind, group, half-life and usual points); a change is then its
@@ -25,7 +28,9 @@ export function encodeChangeLog(changes: readonly ScoreChange[]): Uint8Array {
   const out = new ByteWriter();
   out.byte(FORMAT);
   const rules: ScoreChange[] = [];
-  const ruleOf = new Int32Array(changes.length);
+  if (ruleScratch.length < changes.length)
+    ruleScratch = new Int32Array(Math.max(changes.length, 2 * ruleScratch.length));
+  const ruleOf = ruleScratch;
   // A contact's changes come from few rules: a search of those named so far, newest first, costs less than the maps
   // it replaced, which were made for every contact. A change names a new rule where it differs from the last of
   // that id in kind, group or half-life.
