@@ -116,6 +116,8 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
         .executeTakeFirstOrThrow()
     ).n,
   );
+  // Read before the first page: a switch that finds the same count knows no contact was deleted meanwhile.
+  const deletedBefore = await contactsDeleted(db, workspaceId);
   let contacts = 0;
   let changes = 0;
   let mql = 0;
@@ -166,7 +168,7 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
     // that statement, 1.5 s once analyzed (bench/RESULTS.md). ANALYZE reads a sample, about half a second here.
     if (isPostgres(db)) await sql`analyze contact_scores, stage_changes`.execute(db);
     const rebuild = rebuildsScoreIndex(db, moved, contacts);
-    const promotedToMql = await activate(db, workspaceId, version, now, rebuild, async (trx) => {
+    const promotedToMql = await activate(db, workspaceId, version, now, rebuild, deletedBefore, async (trx) => {
       // Contacts that got events or were created during the rescore: replay them under the write lock. With a model
       // active, live scoring stamped each contact it touched; without one, the events received since are the record.
       const previous = await trx
@@ -323,6 +325,7 @@ async function activate(
   version: number,
   now: number,
   rebuildScoreIndex: boolean,
+  deletedBefore: number,
   catchUp: (trx: Transaction<Database>) => Promise<void>,
 ): Promise<number> {
   return db.transaction().execute(async (trx) => {
@@ -330,11 +333,14 @@ async function activate(
     await trx.updateTable('scoring_models').set({ active: 0 }).where('workspace_id', '=', workspaceId).execute();
     await catchUp(trx);
     // A contact erased while the rescore ran can have had its new row stored after the erasure (read before it): that
-    // row goes now, under the lock an erasure takes, so no score of an erased person outlives the apply.
-    await sql`
+    // row goes now, under the lock an erasure takes, so no score of an erased person outlives the apply. Where no
+    // contact was deleted since the first page was read, there is no such row to look for.
+    if ((await contactsDeleted(trx, workspaceId)) !== deletedBefore) {
+      await sql`
       delete from contact_scores where workspace_id = ${workspaceId} and model_version = ${version}
         and not exists (select 1 from contacts c where c.workspace_id = contact_scores.workspace_id
           and c.id = contact_scores.contact_id)`.execute(trx);
+    }
     await trx
       .updateTable('scoring_models')
       .set({ active: 1, activated_at: now })
@@ -391,6 +397,16 @@ async function activate(
     else await writeScores();
     return Number(promoted.numAffectedRows ?? 0n);
   });
+}
+
+/** How many contacts the workspace has lost so far (`workspaces.contacts_deleted`, kept by a trigger). */
+async function contactsDeleted(db: Kysely<Database>, workspaceId: string): Promise<number> {
+  const row = await db
+    .selectFrom('workspaces')
+    .select('contacts_deleted')
+    .where('id', '=', workspaceId)
+    .executeTakeFirstOrThrow();
+  return Number(row.contacts_deleted);
 }
 
 /** Whether the workspace has as many score rows under `version` as it has contacts. */

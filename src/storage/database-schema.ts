@@ -10,6 +10,8 @@ export interface WorkspacesTable {
   time_zone: string;
   currency: string;
   created_at: number;
+  /** Contacts of the workspace deleted so far, counted by a trigger on contacts (migration 0017). */
+  contacts_deleted: Generated<number>;
 }
 
 export interface ApiKeysTable {

@@ -61,3 +61,51 @@ describe(`migration 0016, current scores in a table of their own (${testEngine})
     expect((await current()).map((r) => r.contact_id)).toEqual(['c2', 'c3']);
   });
 });
+
+describe(`migration 0017, contact deletions counted per workspace (${testEngine})`, () => {
+  let database: TestDatabase;
+  let db: Kysely<unknown>;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const storage = database.config.storage;
+    db = new Kysely<unknown>({
+      dialect:
+        storage.kind === 'sqlite'
+          ? new SqliteDialect({ database: new BetterSqlite3(storage.file) })
+          : new PostgresDialect({ pool: new pg.Pool({ connectionString: storage.url }) }),
+    });
+    await migrateToLatest(db);
+  });
+
+  afterAll(async () => {
+    await db.destroy();
+    await database.cleanup();
+  });
+
+  it('counts every contact deleted, by whatever statement, in its own workspace only', async () => {
+    for (const ws of ['w1', 'w2']) {
+      await sql`insert into workspaces (id, name, time_zone, currency, created_at)
+        values (${ws}, ${ws}, 'UTC', 'EUR', 1)`.execute(db);
+      for (const id of ['a', 'b', 'c'])
+        await sql`insert into contacts (workspace_id, id, traits, created_at, updated_at, last_seen_at)
+          values (${ws}, ${id}, '{}', 1, 1, 1)`.execute(db);
+    }
+    const deleted = async () =>
+      (
+        await sql<{ id: string; n: number | string }>`
+          select id, contacts_deleted as n from workspaces order by id`.execute(db)
+      ).rows.map((r) => [r.id, Number(r.n)]);
+    expect(await deleted()).toEqual([
+      ['w1', 0],
+      ['w2', 0],
+    ]);
+    await sql`delete from contacts where workspace_id = 'w1' and id in ('a', 'b')`.execute(db);
+    await sql`delete from contacts where workspace_id = 'w1' and id = 'c'`.execute(db);
+    await sql`delete from contacts where workspace_id = 'w1'`.execute(db);
+    expect(await deleted()).toEqual([
+      ['w1', 3],
+      ['w2', 0],
+    ]);
+  });
+});

@@ -994,11 +994,18 @@ thresholds: { mql: 50 }
     let stored = false;
     const applied = await applyText(text, {
       threads: 0,
-      // Stands in for a page a worker read before an erasure and stored after it: the new version's row of a contact
-      // that no longer exists, written while the rescore runs.
+      // Stands in for a page a worker read before an erasure and stored after it: a contact deleted while the rescore
+      // runs, then the new version's row of it written.
       onProgress: async () => {
         if (stored) return;
         stored = true;
+        await sql`insert into contacts (workspace_id, id, traits, created_at, updated_at, last_seen_at)
+          values (${t.workspaceId}, 'c_erased_meanwhile', '{}', ${NOW}, ${NOW}, ${NOW})`.execute(db);
+        await db
+          .deleteFrom('contacts')
+          .where('workspace_id', '=', t.workspaceId)
+          .where('id', '=', 'c_erased_meanwhile')
+          .execute();
         const { v } = await db
           .selectFrom('scoring_models')
           .select((eb) => eb.fn.max('version').as('v'))
