@@ -5,19 +5,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateTo, migrateToLatest } from '../../src/storage/migrations.js';
 import { createTestDatabase, type TestDatabase, testEngine } from '../support/test-storage.js';
 
+/** The test database without the storage around it, which would bring it to the newest schema on opening. */
+function unmigrated(database: TestDatabase): Kysely<unknown> {
+  const storage = database.config.storage;
+  return new Kysely<unknown>({
+    dialect:
+      storage.kind === 'sqlite'
+        ? new SqliteDialect({ database: new BetterSqlite3(storage.file) })
+        : new PostgresDialect({ pool: new pg.Pool({ connectionString: storage.url }) }),
+  });
+}
+
 describe(`migration 0016, current scores in a table of their own (${testEngine})`, () => {
   let database: TestDatabase;
   let db: Kysely<unknown>;
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    const storage = database.config.storage;
-    db = new Kysely<unknown>({
-      dialect:
-        storage.kind === 'sqlite'
-          ? new SqliteDialect({ database: new BetterSqlite3(storage.file) })
-          : new PostgresDialect({ pool: new pg.Pool({ connectionString: storage.url }) }),
-    });
+    db = unmigrated(database);
   });
 
   afterAll(async () => {
@@ -68,13 +73,7 @@ describe(`migration 0017, contact deletions counted per workspace (${testEngine}
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    const storage = database.config.storage;
-    db = new Kysely<unknown>({
-      dialect:
-        storage.kind === 'sqlite'
-          ? new SqliteDialect({ database: new BetterSqlite3(storage.file) })
-          : new PostgresDialect({ pool: new pg.Pool({ connectionString: storage.url }) }),
-    });
+    db = unmigrated(database);
     await migrateToLatest(db);
   });
 
