@@ -337,21 +337,14 @@ export function readContactRow(
   row: ContactRow,
   layout: RowLayout = {},
 ): { history: StoredContactHistory; digest: EventDigest | null } {
-  const contact = {
-    id: row.id,
-    stage: row.stage,
-    reached: new Map<string, number>(),
-    rejected: false,
-    traits: JSON.parse(row.traits) as Record<string, unknown>,
-    createdAt: Number(row.created_at),
-  };
   const only = layout.only ?? null;
   if (row.events === null) {
     if (!row.digest_terms || !row.digest_data) {
       throw new Error(`contact ${row.id} was read with neither events nor digest`);
     }
     const digest = { terms: row.digest_terms, data: row.digest_data };
-    return { history: { ...contact, ...eventsOfDigest(digest, only, layout.until, layout.engagement) }, digest: null };
+    const { events, span } = eventsOfDigest(digest, only, layout.until, layout.engagement);
+    return { history: contactHistory(row, events, span), digest: null };
   }
   const fields = layout.fields ?? ALL_FIELDS;
   // Where the type is: after the id when there is one.
@@ -364,7 +357,8 @@ export function readContactRow(
   // No last event up to the cut-off means none of its events count: as a contact without events.
   const span = first === null || last === null ? null : { first: Number(first), last: Number(last) };
   if (!buildsDigests(layout)) {
-    return { history: { ...contact, events: tuples.map((t) => eventOf(t, fields, from)), span }, digest: null };
+    const events = tuples.map((t) => eventOf(t, fields, from));
+    return { history: contactHistory(row, events, span), digest: null };
   }
   // Every event came, to make the digest; the replay gets those the filter lets through, as if the database had.
   const digest = encodeEventDigest(
@@ -378,7 +372,28 @@ export function readContactRow(
   const events = tuples
     .filter((t) => eventMayMatch(only, t[0] as string, t[1] as string | null, t[2] as string | null))
     .map((t) => eventOf(t, fields, from));
-  return { history: { ...contact, events, span }, digest };
+  return { history: contactHistory(row, events, span), digest };
+}
+
+/**
+ * A row's history as one object literal, not spread together from parts: spreading two objects per contact was a
+ * tenth of a rescore worker's time in `readContactRow` (bench/RESULTS.md).
+ */
+function contactHistory(
+  row: ContactRow,
+  events: ScoringEvent[],
+  span: StoredContactHistory['span'],
+): StoredContactHistory {
+  return {
+    id: row.id,
+    stage: row.stage,
+    reached: new Map<string, number>(),
+    rejected: false,
+    traits: JSON.parse(row.traits) as Record<string, unknown>,
+    createdAt: Number(row.created_at),
+    events,
+    span,
+  };
 }
 
 /**
