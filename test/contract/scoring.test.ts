@@ -5,7 +5,7 @@ import { scoredContacts } from '../../src/contacts/scored-contacts.js';
 import { type ApplyModelRequest, applyModel } from '../../src/models/apply-model.js';
 import type { ContactScoreView } from '../../src/models/contact-score.js';
 import { digestInserts } from '../../src/models/insert-digest-rows.js';
-import { loadContactHistories } from '../../src/models/load-contact-histories.js';
+import { loadContactHistories, pageRanges } from '../../src/models/load-contact-histories.js';
 import { refreshDecayedScores } from '../../src/models/refresh-decayed-scores.js';
 import { rescoreRows } from '../../src/models/rescore-rows.js';
 import { eraseContact } from '../../src/privacy/erase-contact.js';
@@ -788,6 +788,63 @@ thresholds: { mql: 50 }
       await expect(t.runtime.storage.bulkScores(stored)).rejects.toThrow(/duplicate key/);
       expect(await versionRows(bulk.version)).toEqual(expected);
     }
+  });
+
+  it('splits a workspace into pages of 1,000 contacts by id, the last page shorter, none empty', async () => {
+    const db = t.runtime.storage.db;
+    const ws = await t.runtime.workspaces.create('Pages', { timeZone: 'UTC' });
+    expect(await pageRanges(db, ws.id)).toEqual([]);
+    // Ids whose order is not their insertion order, so the ranges follow the key, not the rows' arrival.
+    const ids = Array.from({ length: 2_500 }, (_, i) => `p-${String((i * 7_919) % 2_500).padStart(4, '0')}`);
+    const insert = async (some: string[]) => {
+      for (let i = 0; i < some.length; i += 500) {
+        await db
+          .insertInto('contacts')
+          .values(
+            some.slice(i, i + 500).map((id) => ({
+              workspace_id: ws.id,
+              id,
+              email: null,
+              user_id: null,
+              traits: '{}',
+              first_touch: null,
+              last_touch: null,
+              first_channel: null,
+              first_source: null,
+              first_medium: null,
+              first_campaign: null,
+              first_landing_page: null,
+              stage: 'contact',
+              probability: null,
+              predicted_at: null,
+              prediction_model: null,
+              owner: null,
+              created_at: NOW,
+              updated_at: NOW,
+              last_seen_at: NOW,
+            })),
+          )
+          .execute();
+      }
+    };
+    const below = (bound: string) => ids.filter((id) => id < bound);
+    // 1,000 contacts, then 2,000: whole pages only; then 2,500: a last page of 500.
+    await insert(below('p-1000'));
+    expect(await pageRanges(db, ws.id)).toEqual([{ after: '', through: 'p-0999' }]);
+    await insert(below('p-2000').filter((id) => id >= 'p-1000'));
+    expect(await pageRanges(db, ws.id)).toEqual([
+      { after: '', through: 'p-0999' },
+      { after: 'p-0999', through: 'p-1999' },
+    ]);
+    await insert(ids.filter((id) => id >= 'p-2000'));
+    const ranges = await pageRanges(db, ws.id);
+    expect(ranges).toEqual([
+      { after: '', through: 'p-0999' },
+      { after: 'p-0999', through: 'p-1999' },
+      { after: 'p-1999', through: 'p-2499' },
+    ]);
+    // Another workspace's contacts are in no range of this one's.
+    expect((await pageRanges(db, t.workspaceId)).at(-1)?.through).not.toMatch(/^p-/);
   });
 
   it('reads each contact from the event digest its last rescore made, until one of its events changes', async () => {
