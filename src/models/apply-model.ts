@@ -153,15 +153,24 @@ export async function applyModel(db: Kysely<Database>, request: ApplyModelReques
       if (pool.reads) for (const range of await pageRanges(db, workspaceId)) yield { page: pool.read(range) };
       else for await (const rows of readAhead(loadContactRows(db, workspaceId, read))) yield { page: pool.run(rows) };
     }
-    // Pages in flight, stored in the order they were read; enough to keep every worker busy while one is written.
-    const inFlight: Promise<RescoredPage>[] = [];
+    // Pages in flight, enough to keep every worker busy while one is written; each stored as soon as it is done, not
+    // in the order read, so that a page of busy contacts holds up only its own worker (the pages are disjoint).
+    const inFlight = new Map<number, Promise<{ n: number; page: RescoredPage }>>();
+    const storeNextDone = async () => {
+      const { n, page } = await Promise.race(inFlight.values());
+      inFlight.delete(n);
+      await store(page);
+    };
+    let handed = 0;
     for await (const { page } of pages()) {
-      // Awaited in turn below; this only keeps a failure from counting as unhandled while earlier pages are stored.
-      page.catch(() => undefined);
-      inFlight.push(page);
-      if (inFlight.length > 2 * pool.threads) await store(await inFlight.shift()!);
+      const n = handed++;
+      const done = page.then((p) => ({ n, page: p }));
+      // Awaited below; this only keeps a failure from counting as unhandled while other pages are stored.
+      done.catch(() => undefined);
+      inFlight.set(n, done);
+      if (inFlight.size > 2 * pool.threads) await storeNextDone();
     }
-    while (inFlight.length > 0) await store(await inFlight.shift()!);
+    while (inFlight.size > 0) await storeNextDone();
     // PostgreSQL plans the activation's bulk statements from its statistics, which know nothing yet of the rows just
     // written (autovacuum analyzes at most once a minute). Planned for a version of one row and a few stage rows, the
     // promotions joined every stage row to every promoted contact: a model change with 21,804 promotions took 96 s in

@@ -57,7 +57,7 @@ function workerFile(): string | null {
 }
 
 /**
- * Starts `threads` workers that each replay the pages sent to them in order (round robin), so writing on the calling
+ * Starts `threads` workers that each replay the pages sent to them, each page going to the next worker free, so writing on the calling
  * thread overlaps with parsing and replaying on the others. Given a `reader`, the workers also read their pages from
  * the SQLite file on connections of their own and store the rows there, one at a time, so the calling thread only
  * hands out pages and counts. The model travels by structured clone.
@@ -77,6 +77,10 @@ export function startRescorePool(setup: RescoreSetup, threads: number, reader: P
     };
   }
   const workerData: RescoreWorkerData = { setup, reader: reader && { ...reader, lock: new SharedArrayBuffer(4) } };
+  // Pages not yet handed to a worker: each goes to the first worker that is free, not in turn, as pages differ in
+  // work (a page of busy contacts holds many times the events of a quiet one) and a worker handed its turn's page
+  // behind a heavy one would leave the other idle.
+  const queue: Array<{ task: RescoreTask } & Waiting> = [];
   const workers = Array.from({ length: threads }, () => {
     const worker = new Worker(file, { workerData });
     const state = { worker, waiting: [] as Waiting[], failure: null as Error | null };
@@ -84,12 +88,14 @@ export function startRescorePool(setup: RescoreSetup, threads: number, reader: P
       // A worker that failed (say, it could not open the database) answers every later page with the same error.
       state.failure ??= error;
       for (const w of state.waiting.splice(0)) w.reject(state.failure);
+      dispatch();
     };
     worker.on('message', (reply: RescoreReply) => {
       const next = state.waiting.shift();
       if (!next) return;
       if (reply.ok) next.resolve(reply.page);
       else next.reject(new Error(`rescore worker failed: ${reply.message}`));
+      dispatch();
     });
     // What a worker throws arrives as it was cloned: an error of a class of its own comes without its message.
     worker.on('error', (error: unknown) =>
@@ -98,15 +104,29 @@ export function startRescorePool(setup: RescoreSetup, threads: number, reader: P
     worker.on('exit', (code) => fail(new Error(`rescore worker exited (code ${code}) with pages unanswered`)));
     return state;
   });
-  let turn = 0;
-  const send = (task: RescoreTask) => {
-    const target = workers[turn++ % workers.length]!;
-    if (target.failure) return Promise.reject(target.failure);
-    return new Promise<RescoredPage>((resolve, reject) => {
+  function dispatch(): void {
+    while (queue.length > 0) {
+      const working = workers.filter((w) => !w.failure);
+      // With every worker failed, the pages left get the first failure.
+      if (working.length === 0) {
+        const failure = workers[0]!.failure!;
+        for (const q of queue.splice(0)) q.reject(failure);
+        return;
+      }
+      // One page at a time per worker: a second one queued there could wait behind a heavy page while another worker
+      // is free.
+      const target = working.find((w) => w.waiting.length === 0);
+      if (!target) return;
+      const { task, resolve, reject } = queue.shift()!;
       target.waiting.push({ resolve, reject });
       target.worker.postMessage(task);
+    }
+  }
+  const send = (task: RescoreTask) =>
+    new Promise<RescoredPage>((resolve, reject) => {
+      queue.push({ task, resolve, reject });
+      dispatch();
     });
-  };
   return {
     threads,
     reads: reader !== null,

@@ -66,6 +66,39 @@ describe('rescore pool', () => {
     }
   });
 
+  it('hands each page to the next worker free, so a page of busy contacts holds up no other page', async () => {
+    const pool = startRescorePool(setup, 2);
+    try {
+      // 2,000 contacts of 300 events each, then single quiet contacts: handed out in turn, every second quiet page
+      // would wait behind the busy one.
+      const busy = Array.from({ length: 2_000 }, (_, i) => {
+        const events = Array.from({ length: 300 }, (_, k) => [
+          'page',
+          null,
+          '/pricing',
+          setup.now - (300 - k) * 3_600_000,
+        ]);
+        return { ...rowOf(i), events: JSON.stringify([events[0]![3], events.at(-1)![3], events]) };
+      });
+      const done: string[] = [];
+      const pages = [busy, ...Array.from({ length: 8 }, (_, p) => [rowOf(10_000 + p)])];
+      const answers = await Promise.all(
+        pages.map((page, p) =>
+          pool.run(page).then((answer) => {
+            done.push(p === 0 ? 'busy' : 'quiet');
+            return answer;
+          }),
+        ),
+      );
+      expect(done).toEqual([...Array(8).fill('quiet'), 'busy']);
+      answers.forEach((answer, p) => {
+        expect(answer.scores.map((s) => s.contact_id)).toEqual(pages[p]!.map((row) => row.id));
+      });
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('rejects a page the worker cannot replay with the reason, and goes on with the next', async () => {
     const pool = startRescorePool(setup, 1);
     try {
