@@ -10,6 +10,7 @@ import {
   recommendForPrecision,
   rocAuc,
 } from '../../src/scoring/backtest-metrics.js';
+import { ByteReader, ByteWriter } from '../../src/scoring/byte-buffer.js';
 import { decodeChangeLog, encodeChangeLog } from '../../src/scoring/change-log-codec.js';
 import { compilePattern } from '../../src/scoring/compile-pattern.js';
 import { decodeEventDigest, encodeEventDigest } from '../../src/scoring/event-digest-codec.js';
@@ -504,6 +505,43 @@ describe('event prefilter', () => {
         expect(inRange).toBe(value.startsWith(prefix));
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('byte buffer varints', () => {
+  const bytesOf = (n: number) => {
+    const out = new ByteWriter();
+    out.varint(n);
+    return Array.from(out.done());
+  };
+  it('writes seven bits a byte, low bits first, on both sides of 2^28 and 2^31, and reads each back', () => {
+    expect(bytesOf(0)).toEqual([0]);
+    expect(bytesOf(127)).toEqual([127]);
+    expect(bytesOf(128)).toEqual([0x80, 1]);
+    expect(bytesOf(2 ** 28 - 1)).toEqual([0xff, 0xff, 0xff, 0x7f]);
+    expect(bytesOf(2 ** 28)).toEqual([0x80, 0x80, 0x80, 0x80, 1]);
+    expect(bytesOf(2 ** 31 - 1)).toEqual([0xff, 0xff, 0xff, 0xff, 7]);
+    expect(bytesOf(2 ** 31)).toEqual([0x80, 0x80, 0x80, 0x80, 8]);
+    expect(bytesOf(2 ** 53 - 1)).toEqual([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+    fc.assert(
+      fc.property(fc.array(fc.maxSafeNat(), { maxLength: 20 }), (values) => {
+        const out = new ByteWriter();
+        for (const n of values) out.varint(n);
+        const from = new ByteReader(out.done(), 'test');
+        expect(values.map(() => from.varint())).toEqual(values);
+        expect(from.atEnd()).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+  it('refuses a varint cut off or longer than nine bytes', () => {
+    expect(() => new ByteReader(Uint8Array.from([0x80, 0x80]), 'test').varint()).toThrow('test: cut off');
+    expect(() => new ByteReader(Uint8Array.from([0x80, 0x80, 0x80, 0x80, 0x80]), 'test').varint()).toThrow(
+      'test: cut off',
+    );
+    expect(() => new ByteReader(Uint8Array.from(Array(10).fill(0x80)), 'test').varint()).toThrow(
+      'test: a number is too long',
     );
   });
 });
