@@ -315,17 +315,98 @@ function rebuildsScoreIndex(db: Kysely<Database>, moved: number, contacts: numbe
 }
 
 /**
- * Runs `write` without the current scores' index and creates the index again after it, from its own definition, in
- * the same transaction (SQLite's schema changes are transactional: readers see the index until the commit, and a
- * failure restores it).
+ * Runs `write` without one of SQLite's schema objects (an index or a trigger) and creates it again after, from its own
+ * definition, in the same transaction: SQLite's schema changes are transactional, so readers see the object until
+ * the commit, and a failure restores it. Other writers wait for the transaction's write lock, so none writes without
+ * the object meanwhile.
  */
-async function withoutScoreIndex(trx: Transaction<Database>, write: () => Promise<void>): Promise<void> {
-  const index = await sql<{ sql: string }>`
-    select sql from sqlite_master where type = 'index' and name = 'current_scores_score'`.execute(trx);
-  const definition = index.rows[0]?.sql;
-  if (definition) await sql`drop index current_scores_score`.execute(trx);
-  await write();
+async function withoutSchemaObject<T>(
+  trx: Transaction<Database>,
+  type: 'index' | 'trigger',
+  name: string,
+  write: () => Promise<T>,
+): Promise<T> {
+  const found = await sql<{ sql: string }>`
+    select sql from sqlite_master where type = ${type} and name = ${name}`.execute(trx);
+  const definition = found.rows[0]?.sql;
+  if (definition) await sql`drop ${sql.raw(type)} ${sql.ref(name)}`.execute(trx);
+  const result = await write();
   if (definition) await sql.raw(definition).execute(trx);
+  return result;
+}
+
+/**
+ * The contacts the new version puts over the MQL threshold from a stage before MQL (`id`, `stage`), each with the
+ * number of its next stage row (`seq`). Each contact's last history number comes from one grouped pass joined in,
+ * not a lookup per promoted contact: PostgreSQL planned that lookup as a scan of stage_changes, which the insert
+ * grows as it runs (48,438 promotions took 19 s; bench/RESULTS.md).
+ */
+function promotions(workspaceId: string, version: number) {
+  return sql`
+    select c.id, c.stage, coalesce(h.seq, 0) + 1 as seq
+    from contacts c
+    join contact_scores cs on cs.workspace_id = c.workspace_id and cs.model_version = ${version} and cs.contact_id = c.id
+    left join (
+      select contact_id, max(seq) as seq from stage_changes where workspace_id = ${workspaceId} group by contact_id
+    ) h on h.contact_id = c.id
+    where c.workspace_id = ${workspaceId} and cs.status = 'mql' and c.stage in (${sql.join(PRE_MQL_STAGES)})`;
+}
+
+/** The promotions' stage rows and stages on PostgreSQL, whose statement triggers refresh each contact's times once. */
+async function promoteOnPostgres(
+  trx: Transaction<Database>,
+  workspaceId: string,
+  version: number,
+  now: number,
+  reason: string,
+): Promise<number> {
+  const inserted = await sql`
+    insert into stage_changes (workspace_id, contact_id, seq, from_stage, to_stage, at, source, reason)
+    select ${workspaceId}, p.id, p.seq, p.stage, 'mql', ${now}, 'score', ${reason}
+    from (${promotions(workspaceId, version)}) p`.execute(trx);
+  await sql`
+    update contacts set stage = 'mql', updated_at = ${now}
+    from contact_scores cs
+    where contacts.workspace_id = ${workspaceId} and cs.workspace_id = contacts.workspace_id
+      and cs.model_version = ${version} and cs.contact_id = contacts.id
+      and contacts.stage in (${sql.join(PRE_MQL_STAGES)}) and cs.status = 'mql'`.execute(trx);
+  return Number(inserted.numAffectedRows ?? 0n);
+}
+
+/**
+ * The promotions on SQLite: a stage row each and stage MQL, the contact's first MQL and funnel times moved as the
+ * stage-times trigger of a stage row would move them. The trigger is left out for these rows, so each contact row
+ * is written once instead of twice (the trigger's update, then the stage's): on copies of the scoring bench's file
+ * just before its switch, the 21,804 promotions took 0.34-0.55 s so against 0.48-0.79 s (bench/RESULTS.md).
+ */
+async function promoteOnSqlite(
+  trx: Transaction<Database>,
+  workspaceId: string,
+  version: number,
+  now: number,
+  reason: string,
+): Promise<number> {
+  // A failure rolls the whole switch back, this table with it (SQLite's temporary tables are transactional too).
+  await sql`create temp table kerma_promoted (contact_id text primary key, from_stage text not null,
+    seq integer not null) without rowid`.execute(trx);
+  await sql`
+    insert into kerma_promoted (contact_id, from_stage, seq)
+    select p.id, p.stage, p.seq from (${promotions(workspaceId, version)}) p`.execute(trx);
+  const inserted = await withoutSchemaObject(trx, 'trigger', 'stage_changes_times_insert_first', () =>
+    sql`
+      insert into stage_changes (workspace_id, contact_id, seq, from_stage, to_stage, at, source, reason)
+      select ${workspaceId}, contact_id, seq, from_stage, 'mql', ${now}, 'score', ${reason}
+      from kerma_promoted`.execute(trx),
+  );
+  // What the trigger does for a stage row to MQL at `now`: the first MQL and funnel times can only come earlier.
+  await sql`
+    update contacts set stage = 'mql', updated_at = ${now},
+      mql_at = case when mql_at is null or ${now} < mql_at then ${now} else mql_at end,
+      funnel_at = case when funnel_at is null or ${now} < funnel_at then ${now} else funnel_at end
+    from kerma_promoted p
+    where contacts.workspace_id = ${workspaceId} and contacts.id = p.contact_id`.execute(trx);
+  await sql`drop table temp.kerma_promoted`.execute(trx);
+  return Number(inserted.numAffectedRows ?? 0n);
 }
 
 async function activate(
@@ -357,26 +438,9 @@ async function activate(
       .where('version', '=', version)
       .execute();
     const stageReason = `score reached the MQL threshold when model v${version} was applied`;
-    // Each contact's last history number comes from one grouped pass joined in, not a lookup per promoted contact:
-    // PostgreSQL planned that lookup as a scan of stage_changes, which this statement grows as it runs (48,438
-    // promotions took 19 s; bench/RESULTS.md).
-    const promoted = await sql<{ n: number }>`
-      insert into stage_changes (workspace_id, contact_id, seq, from_stage, to_stage, at, source, reason)
-      select c.workspace_id, c.id, coalesce(h.seq, 0) + 1, c.stage, 'mql', ${now}, 'score', ${stageReason}
-      from contacts c
-      join contact_scores cs on cs.workspace_id = c.workspace_id and cs.model_version = ${version} and cs.contact_id = c.id
-      left join (
-        select contact_id, max(seq) as seq from stage_changes where workspace_id = ${workspaceId} group by contact_id
-      ) h on h.contact_id = c.id
-      where c.workspace_id = ${workspaceId} and cs.status = 'mql' and c.stage in (${sql.join(PRE_MQL_STAGES)})`.execute(
-      trx,
-    );
-    await sql`
-      update contacts set stage = 'mql', updated_at = ${now}
-      from contact_scores cs
-      where contacts.workspace_id = ${workspaceId} and cs.workspace_id = contacts.workspace_id
-        and cs.model_version = ${version} and cs.contact_id = contacts.id
-        and contacts.stage in (${sql.join(PRE_MQL_STAGES)}) and cs.status = 'mql'`.execute(trx);
+    const promoted = isPostgres(db)
+      ? await promoteOnPostgres(trx, workspaceId, version, now, stageReason)
+      : await promoteOnSqlite(trx, workspaceId, version, now, stageReason);
     // One join instead of a lookup per column per contact (measured 18 s for 200,000 contacts with the lookups).
     // Only scores the new version changes are written: a model change that moves few scores (a threshold, one
     // rule) rewrites few rows. The rows are the narrow ones of current_scores, not the contacts' own: on PostgreSQL
@@ -402,9 +466,9 @@ async function activate(
         select 1 from contact_scores cs where cs.workspace_id = current_scores.workspace_id
           and cs.model_version = ${version} and cs.contact_id = current_scores.contact_id)`.execute(trx);
     };
-    if (rebuildScoreIndex) await withoutScoreIndex(trx, writeScores);
+    if (rebuildScoreIndex) await withoutSchemaObject(trx, 'index', 'current_scores_score', writeScores);
     else await writeScores();
-    return Number(promoted.numAffectedRows ?? 0n);
+    return promoted;
   });
 }
 

@@ -170,6 +170,42 @@ describe(`Stage times kept on the contact (${testEngine})`, () => {
     );
     const promoted = await compare();
     expect(promoted.filter((c) => c.mql_at !== null).length).toBeGreaterThanOrEqual(4);
+    // The apply's own promotions leave the history's triggers as they were: a stage row written after it (an MQL
+    // again, earlier than the promotion, and a first SQL) moves the contact's times.
+    const e = (await t.read<{ contacts: Array<{ id: string; email: string }> }>('/api/contacts?limit=100')).contacts.find(
+      (c) => c.email === 'e@example.com',
+    )!;
+    expect(promoted.find((c) => c.id === e.id)?.mql_at).not.toBeNull();
+    const db = t.runtime.storage.db;
+    const last = await db
+      .selectFrom('stage_changes')
+      .select((eb) => eb.fn.max('seq').as('seq'))
+      .where('workspace_id', '=', t.workspaceId)
+      .where('contact_id', '=', e.id)
+      .executeTakeFirstOrThrow();
+    await db
+      .insertInto('stage_changes')
+      .values(
+        [
+          ['mql', Date.UTC(2026, 0, 5)],
+          ['sql', Date.UTC(2026, 0, 6)],
+        ].map(([to, at], i) => ({
+          workspace_id: t.workspaceId,
+          contact_id: e.id,
+          seq: Number(last.seq) + 1 + i,
+          from_stage: null,
+          to_stage: to as string,
+          at: at as number,
+          source: 'test',
+        })),
+      )
+      .execute();
+    const moved = (await compare()).find((c) => c.id === e.id)!;
+    expect([moved.mql_at, moved.sql_at, moved.funnel_at]).toEqual([
+      Date.UTC(2026, 0, 5),
+      Date.UTC(2026, 0, 6),
+      Date.UTC(2026, 0, 5),
+    ]);
     const d = await t.read<{ contacts: Array<{ id: string; email: string }> }>('/api/contacts?limit=100');
     const target = d.contacts.find((c) => c.email === 'a@example.com')!;
     const erased = await t.api('DELETE', `/api/privacy/contacts/${target.id}`);
