@@ -172,9 +172,9 @@ describe(`Stage times kept on the contact (${testEngine})`, () => {
     expect(promoted.filter((c) => c.mql_at !== null).length).toBeGreaterThanOrEqual(4);
     // The apply's own promotions leave the history's triggers as they were: a stage row written after it (an MQL
     // again, earlier than the promotion, and a first SQL) moves the contact's times.
-    const e = (await t.read<{ contacts: Array<{ id: string; email: string }> }>('/api/contacts?limit=100')).contacts.find(
-      (c) => c.email === 'e@example.com',
-    )!;
+    const e = (
+      await t.read<{ contacts: Array<{ id: string; email: string }> }>('/api/contacts?limit=100')
+    ).contacts.find((c) => c.email === 'e@example.com')!;
     expect(promoted.find((c) => c.id === e.id)?.mql_at).not.toBeNull();
     const db = t.runtime.storage.db;
     const last = await db
