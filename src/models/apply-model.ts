@@ -377,7 +377,7 @@ async function promoteOnPostgres(
  * The promotions on SQLite: a stage row each and stage MQL, the contact's first MQL and funnel times moved as the
  * stage-times trigger of a stage row would move them. The trigger is left out for these rows, so each contact row
  * is written once instead of twice (the trigger's update, then the stage's): on copies of the scoring bench's file
- * just before its switch, the 21,804 promotions took 0.34-0.55 s so against 0.48-0.79 s (bench/RESULTS.md).
+ * just before its switch, the 21,804 promotions took 0.34-0.55 s against 0.48-0.79 s (bench/RESULTS.md).
  */
 async function promoteOnSqlite(
   trx: Transaction<Database>,

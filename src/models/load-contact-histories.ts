@@ -274,7 +274,7 @@ export interface PageRange {
 export async function pageRanges(db: Kysely<Database>, workspaceId: string): Promise<PageRange[]> {
   // Only each page's last id comes back (and the very last), not every id of a large workspace: each is found from
   // the one before by skipping a page's entries of the contacts' key, in the database. Numbering every contact with
-  // a window function instead took 0.30-0.45 s at 200,000 contacts on SQLite, this 8-11 ms (bench/RESULTS.md),
+  // a window function instead took 0.30-0.45 s at 200,000 contacts on SQLite, this 8-12 ms (bench/RESULTS.md),
   // and the rescore's threads wait for the ranges before they read their first page.
   const { rows } = await sql<{ id: string | null }>`
     with recursive ends(n, id) as (

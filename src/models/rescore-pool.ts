@@ -57,10 +57,10 @@ function workerFile(): string | null {
 }
 
 /**
- * Starts `threads` workers that each replay the pages sent to them, each page going to the next worker free, so writing on the calling
- * thread overlaps with parsing and replaying on the others. Given a `reader`, the workers also read their pages from
- * the SQLite file on connections of their own and store the rows there, one at a time, so the calling thread only
- * hands out pages and counts. The model travels by structured clone.
+ * Starts `threads` workers that replay the pages sent to them, each page going to the next worker free, so writing
+ * on the calling thread overlaps with parsing and replaying on the others. Given a `reader`, the workers also read
+ * their pages from the SQLite file on connections of their own and store the rows there, one at a time, so the
+ * calling thread only hands out pages and counts. The model travels by structured clone.
  * @example const pool = startRescorePool(setup, 2, reader); const page = await pool.read(range); await pool.close()
  */
 export function startRescorePool(setup: RescoreSetup, threads: number, reader: PageReader | null = null): RescorePool {
