@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { packageRoot } from '../package-root.js';
-import type { ContactRow, PageQuery, PageRange } from './load-contact-histories.js';
+import type { PageQuery, PageRange } from './page-parameters.js';
+import type { ContactRow } from './read-contact-row.js';
 import { type RescoredPage, type RescoreSetup, rescoreContactRows } from './rescore-rows.js';
 
 /** Where pages of a rescore are parsed and replayed: worker threads, or the calling thread when `threads` is 0. */

@@ -7,12 +7,7 @@ import { scoreAt } from '../scoring/score-at.js';
 import type { ScoringModel } from '../scoring/scoring-model.js';
 import type { ContactScoresTable, EventDigestsTable } from '../storage/database-schema.js';
 import { scoreRow } from '../storage/live-scoring-rows.js';
-import {
-  type ContactRow,
-  type HistoryOptions,
-  readContactRow,
-  type StoredContactHistory,
-} from './load-contact-histories.js';
+import { type ContactRow, type HistoryOptions, readContactRow, type StoredContactHistory } from './read-contact-row.js';
 
 /** What every page of one rescore shares: the model, its new version and the moment it scores as of. */
 export interface RescoreSetup {

@@ -5,7 +5,8 @@ import { cacheStatements } from '../storage/sqlite/cache-statements.js';
 import { openSqliteConnection } from '../storage/sqlite/open-sqlite-connection.js';
 import { digestInserts } from './insert-digest-rows.js';
 import { scoreInserts } from './insert-score-rows.js';
-import { type ContactRow, type PageRange, pageParameters } from './load-contact-histories.js';
+import { type PageRange, pageParameters } from './page-parameters.js';
+import type { ContactRow } from './read-contact-row.js';
 import type { RescoreReply, RescoreTask, RescoreWorkerData } from './rescore-pool.js';
 import { rescoreContactRows } from './rescore-rows.js';
 

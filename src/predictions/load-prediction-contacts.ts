@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { scoredContacts } from '../contacts/scored-contacts.js';
-import { loadContactHistoriesOf, type StoredContactHistory } from '../models/load-contact-histories.js';
+import { loadContactHistoriesOf } from '../models/load-contact-histories.js';
+import type { StoredContactHistory } from '../models/read-contact-row.js';
 import type { PredictionContact } from '../predictive/contact-raw-row.js';
 import type { Database } from '../storage/database-schema.js';
 

@@ -1,6 +1,6 @@
 import { snakeCase } from '../identity/import-contacts-csv.js';
 import { type Outcome, outcomeOf, type Parsed, parseOutcome } from '../models/backtest-options.js';
-import type { StoredContactHistory } from '../models/load-contact-histories.js';
+import type { StoredContactHistory } from '../models/read-contact-row.js';
 
 /** What a predictive model learns to predict: a stage reached (won, sql, stage:NAME) or a yes/no column or trait. */
 export type PredictionOutcome = Outcome | { kind: 'column'; column: string };

@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { ContactRow } from '../../src/models/load-contact-histories.js';
+import type { ContactRow } from '../../src/models/read-contact-row.js';
 import { startRescorePool } from '../../src/models/rescore-pool.js';
 import { rescoreContactRows } from '../../src/models/rescore-rows.js';
 import { parseModelFile } from '../../src/scoring/parse-model-file.js';
@@ -139,5 +140,24 @@ describe('rescore pool', () => {
     } finally {
       await pool.close();
     }
+  });
+
+  it('starts its worker threads without the query builder, which only the calling thread uses', () => {
+    // Every module a worker thread loads, from the sources: an `import type` is erased, every other import loads.
+    const loaded = new Set<string>();
+    const packages = new Set<string>();
+    const visit = (file: string) => {
+      if (loaded.has(file)) return;
+      loaded.add(file);
+      for (const [, clause, from] of readFileSync(file, 'utf8').matchAll(/^import\s+([^;]*?)\s*from\s+'([^']+)'/gm)) {
+        if (clause!.startsWith('type ')) continue;
+        if (from!.startsWith('.')) visit(resolve(dirname(file), from!.replace(/\.js$/, '.ts')));
+        else packages.add(from!);
+      }
+    };
+    visit(fileURLToPath(new URL('../../src/models/rescore-worker.ts', import.meta.url)));
+    expect(loaded.size).toBeGreaterThan(10);
+    expect(packages).toContain('better-sqlite3');
+    expect(packages).not.toContain('kysely');
   });
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readContactRow } from '../../src/models/load-contact-histories.js';
+import { readContactRow } from '../../src/models/read-contact-row.js';
 import { rescoreRead } from '../../src/models/rescore-rows.js';
 import { accountScores } from '../../src/scoring/account-score.js';
 import { assignChangeEvents, unnamedChangeTimes } from '../../src/scoring/assign-change-events.js';
