@@ -58,7 +58,8 @@ export function encodeEventDigest(events: readonly DigestEvent[]): EventDigest {
  * combination of type, name and path (`key`), so a caller can decide once per distinct combination (-1 where the
  * digest has too many terms to number them so). A damaged digest (cut off, a number beyond the terms) is an error.
  * The bytes are read here, not through `ByteReader`: a rescore decodes every contact's digest, and reading a term's
- * number (one byte but for digests of over 127 terms) without a call took a quarter less time (50,000 of the scoring bench's digests: 79-81 ms against 107-111 ms).
+ * number (one byte but for digests of over 127 terms) without a call took a quarter less time (50,000 of the scoring
+ * bench's digests: 79-81 ms against 107-111 ms).
  */
 export function decodeEventDigest(
   digest: EventDigest,
