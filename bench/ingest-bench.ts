@@ -1,5 +1,7 @@
 // npm run bench:ingest — HTTP load on /v1/batch (100-event batches) against Kerma on SQLite, on PostgreSQL, and a bare
-// Fastify endpoint that only parses the JSON, all in the same run on the same machine.
+// Fastify endpoint that only parses the JSON, all in the same run on the same machine. BENCH_SECONDS per target (15);
+// KERMA_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/kerma_bench, made anew and dropped after the
+// run; BENCH_KEEP=1 keeps it).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -184,6 +186,13 @@ async function main(): Promise<void> {
         return n;
       }),
     );
+    // The database made for the run goes with it, as the SQLite files do (BENCH_KEEP=1 keeps it).
+    if (!process.env['BENCH_KEEP']) {
+      const cleanup = new pg.Client({ connectionString: admin.toString() });
+      await cleanup.connect();
+      await cleanup.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+      await cleanup.end();
+    }
   }
 
   const bareRate = results[0]!.eventsPerSecond;
