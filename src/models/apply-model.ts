@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { CompiledQuery, type Kysely, PostgresAdapter, sql, type Transaction } from 'kysely';
+import { CompiledQuery, type Kysely, PostgresAdapter, type RawBuilder, sql, type Transaction } from 'kysely';
 import { PRE_MQL_STAGES } from '../lifecycle/stages.js';
 import type { ScoringModel } from '../scoring/scoring-model.js';
 import type { ContactScoresTable, Database, EventDigestsTable } from '../storage/database-schema.js';
@@ -352,6 +352,21 @@ function promotions(workspaceId: string, version: number) {
     where c.workspace_id = ${workspaceId} and cs.status = 'mql' and c.stage in (${sql.join(PRE_MQL_STAGES)})`;
 }
 
+/** A stage row to MQL at `now` for each promotion of `from` (rows of `id`, `stage`, `seq`, as `promotions` gives). */
+async function insertPromotionRows(
+  trx: Transaction<Database>,
+  workspaceId: string,
+  now: number,
+  reason: string,
+  from: RawBuilder<unknown>,
+): Promise<number> {
+  const inserted = await sql`
+    insert into stage_changes (workspace_id, contact_id, seq, from_stage, to_stage, at, source, reason)
+    select ${workspaceId}, p.id, p.seq, p.stage, 'mql', ${now}, 'score', ${reason}
+    from ${from} p`.execute(trx);
+  return Number(inserted.numAffectedRows ?? 0n);
+}
+
 /** The promotions' stage rows and stages on PostgreSQL, whose statement triggers refresh each contact's times once. */
 async function promoteOnPostgres(
   trx: Transaction<Database>,
@@ -360,17 +375,14 @@ async function promoteOnPostgres(
   now: number,
   reason: string,
 ): Promise<number> {
-  const inserted = await sql`
-    insert into stage_changes (workspace_id, contact_id, seq, from_stage, to_stage, at, source, reason)
-    select ${workspaceId}, p.id, p.seq, p.stage, 'mql', ${now}, 'score', ${reason}
-    from (${promotions(workspaceId, version)}) p`.execute(trx);
+  const inserted = await insertPromotionRows(trx, workspaceId, now, reason, sql`(${promotions(workspaceId, version)})`);
   await sql`
     update contacts set stage = 'mql', updated_at = ${now}
     from contact_scores cs
     where contacts.workspace_id = ${workspaceId} and cs.workspace_id = contacts.workspace_id
       and cs.model_version = ${version} and cs.contact_id = contacts.id
       and contacts.stage in (${sql.join(PRE_MQL_STAGES)}) and cs.status = 'mql'`.execute(trx);
-  return Number(inserted.numAffectedRows ?? 0n);
+  return inserted;
 }
 
 /**
@@ -387,16 +399,13 @@ async function promoteOnSqlite(
   reason: string,
 ): Promise<number> {
   // A failure rolls the whole switch back, this table with it (SQLite's temporary tables are transactional too).
-  await sql`create temp table kerma_promoted (contact_id text primary key, from_stage text not null,
-    seq integer not null) without rowid`.execute(trx);
+  await sql`create temp table kerma_promoted (id text primary key, stage text not null, seq integer not null)
+    without rowid`.execute(trx);
   await sql`
-    insert into kerma_promoted (contact_id, from_stage, seq)
+    insert into kerma_promoted (id, stage, seq)
     select p.id, p.stage, p.seq from (${promotions(workspaceId, version)}) p`.execute(trx);
   const inserted = await withoutSchemaObject(trx, 'trigger', 'stage_changes_times_insert_first', () =>
-    sql`
-      insert into stage_changes (workspace_id, contact_id, seq, from_stage, to_stage, at, source, reason)
-      select ${workspaceId}, contact_id, seq, from_stage, 'mql', ${now}, 'score', ${reason}
-      from kerma_promoted`.execute(trx),
+    insertPromotionRows(trx, workspaceId, now, reason, sql`temp.kerma_promoted`),
   );
   // What the trigger does for a stage row to MQL at `now`: the first MQL and funnel times can only come earlier.
   await sql`
@@ -404,9 +413,9 @@ async function promoteOnSqlite(
       mql_at = case when mql_at is null or ${now} < mql_at then ${now} else mql_at end,
       funnel_at = case when funnel_at is null or ${now} < funnel_at then ${now} else funnel_at end
     from kerma_promoted p
-    where contacts.workspace_id = ${workspaceId} and contacts.id = p.contact_id`.execute(trx);
+    where contacts.workspace_id = ${workspaceId} and contacts.id = p.id`.execute(trx);
   await sql`drop table temp.kerma_promoted`.execute(trx);
-  return Number(inserted.numAffectedRows ?? 0n);
+  return inserted;
 }
 
 async function activate(
