@@ -334,9 +334,8 @@ async function openDuckdb(contacts: Contact[]): Promise<DuckdbPeer> {
 const CHANGE_RUNS = 3;
 
 /**
- * Where one engine's data lives, and how to make a fresh copy of it: the model change is applied three times, each
- * time on a copy of the state the first model left, so each run does the same work, and the fastest counts, as
- * DuckDB's fastest of three does.
+ * Where one engine's data lives, and how to make a fresh copy of it: the model change is applied `CHANGE_RUNS` times,
+ * each time on a copy of the state the first model left, so that each run does the same work.
  */
 interface EngineCopies {
   config: Config;
@@ -461,6 +460,8 @@ async function main() {
   const runs: Array<{ engine: Engine } & Awaited<ReturnType<typeof rescoreOn>>> = [];
   const dir = mkdtempSync(join(tmpdir(), 'kerma-scoring-bench-'));
   const admin = new pg.Client({ connectionString: pgUrl.replace(/\/[^/]*$/, '/postgres') });
+  /** The PostgreSQL database of model-change run `n`, a copy of the one the first model left. */
+  const changeDatabase = (n: number) => `${pgName}_change_${n + 1}`;
   const duck = await openDuckdb(contacts);
   try {
     for (const engine of engines) {
@@ -484,18 +485,17 @@ async function main() {
         await admin.connect();
         await admin.query(`DROP DATABASE IF EXISTS ${pgName}`);
         await admin.query(`CREATE DATABASE ${pgName}`);
-        const runName = (n: number) => `${pgName}_change_${n + 1}`;
-        const runUrl = (n: number) => pgUrl.replace(/\/[^/]*$/, `/${runName(n)}`);
+        const runUrl = (n: number) => pgUrl.replace(/\/[^/]*$/, `/${changeDatabase(n)}`);
         const copies: EngineCopies = {
           config: loadConfig({}, { databaseUrl: pgUrl, logLevel: 'silent' }),
           copy: async (n) => {
-            await admin.query(`DROP DATABASE IF EXISTS ${runName(n)}`);
+            await admin.query(`DROP DATABASE IF EXISTS ${changeDatabase(n)}`);
             // A file-level copy of the database the first model left (nobody may be connected to it meanwhile).
-            await admin.query(`CREATE DATABASE ${runName(n)} TEMPLATE ${pgName}`);
+            await admin.query(`CREATE DATABASE ${changeDatabase(n)} TEMPLATE ${pgName}`);
             return loadConfig({}, { databaseUrl: runUrl(n), logLevel: 'silent' });
           },
           drop: async (n) => {
-            await admin.query(`DROP DATABASE IF EXISTS ${runName(n)}`);
+            await admin.query(`DROP DATABASE IF EXISTS ${changeDatabase(n)}`);
           },
         };
         runs.push({ engine, ...(await rescoreOn(engine, copies, contacts, duck)) });
@@ -504,12 +504,12 @@ async function main() {
   } finally {
     if (engines.includes('postgres')) {
       if (!process.env['BENCH_KEEP']) {
-        for (const name of [pgName, ...Array.from({ length: CHANGE_RUNS }, (_, n) => `${pgName}_change_${n + 1}`)]) {
+        for (const name of [pgName, ...Array.from({ length: CHANGE_RUNS }, (_, n) => changeDatabase(n))]) {
           await admin.query(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined);
         }
       } else
         log(
-          `kept PostgreSQL databases ${pgName} (the first model) and ${pgName}_change_${CHANGE_RUNS} (the last change)`,
+          `kept PostgreSQL databases ${pgName} (the first model) and ${changeDatabase(CHANGE_RUNS - 1)} (the last change)`,
         );
       await admin.end().catch(() => undefined);
     }
