@@ -165,13 +165,20 @@ async function main(): Promise<void> {
   const admin = new URL(PG_URL);
   const dbName = admin.pathname.slice(1);
   admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
+  /** Runs statements on the server's maintenance database, on a connection of their own. */
+  const onServer = async (...statements: string[]) => {
+    const client = new pg.Client({ connectionString: admin.toString() });
+    await client.connect();
+    try {
+      for (const statement of statements) await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  const drop = `DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`;
   let postgres = true;
   try {
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    await client.query(`CREATE DATABASE "${dbName}"`);
-    await client.end();
+    await onServer(drop, `CREATE DATABASE "${dbName}"`);
   } catch (error) {
     postgres = false;
     process.stderr.write(`PostgreSQL not reachable at ${PG_URL}: ${(error as Error).message}; skipping\n`);
@@ -187,12 +194,7 @@ async function main(): Promise<void> {
       }),
     );
     // The database made for the run goes with it, as the SQLite files do (BENCH_KEEP=1 keeps it).
-    if (!process.env['BENCH_KEEP']) {
-      const cleanup = new pg.Client({ connectionString: admin.toString() });
-      await cleanup.connect();
-      await cleanup.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-      await cleanup.end();
-    }
+    if (!process.env['BENCH_KEEP']) await onServer(drop);
   }
 
   const bareRate = results[0]!.eventsPerSecond;
